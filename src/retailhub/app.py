@@ -1,0 +1,145 @@
+"""The ASGI application: routers, error rendering per API family, OpenAPI description."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from retailhub import __version__
+from retailhub.api import router
+from retailhub.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Retailhub re-implements documented commercial APIs so that their clients work by changing
+only the base URL.
+
+## Data import (Listrak Data Import REST API compatible)
+
+Token: `POST /OAuth2/Token` (form: `grant_type=client_credentials`, `client_id`,
+`client_secret`) → `{"access_token", "token_type": "bearer", "expires_in": 3600}`; bad
+credentials → `400 {"error": "Invalid Credentials"}`. Send `Authorization: Bearer <token>`.
+Each operation needs its scope: `Customer`, `Order`, `Product`, `Review` (RatingSummary uses
+`Review`). Missing, invalid or expired token → `401 ERROR_UNAUTHORIZED`; a valid token without
+the scope → `403 ERROR_UNAUTHORIZED` naming the scope.
+
+Errors use Listrak's envelope `{"status", "error", "message"}`: `400 ERROR_MALFORMED_REQUEST_BODY`
+(invalid JSON, or a body that is not an array), `400 ERROR_INVALID_PARAMETER` (bad query
+parameter, named in the message), `415 ERROR_UNSUPPORTED_CONTENT_TYPE`, `405
+ERROR_UNSUPPORTED_METHOD`, `404 ERROR_UNKNOWN_ROUTE`, `404 ERROR_UNABLE_TO_LOCATE_RESOURCE`,
+`500 ERROR_UNHANDLED_EXCEPTION`. A body over 262,144,000 bytes gets `404` as Listrak documents
+(error `ERROR_REQUEST_ENTITY_TOO_LARGE`).
+
+Choices where Listrak's document is silent (ours):
+- Imports are upserts: products by `sku`, orders by `orderNumber` (an order that carries
+  `items` replaces that order's items), customers by `customerNumber` then by email
+  (case-insensitive; a record whose number and email belong to two different customers is
+  rejected with rule `conflict`), reviews by (`provider`, `providerReviewID`), rating
+  summaries by (`provider`, `providerProductID`, `providerRatingSummaryID`). A customer needs
+  an email or a customerNumber; a rating summary needs `provider` and `providerProductID`.
+- Re-importing identical data changes nothing and counts as `unchanged`.
+- Duplicate keys in one payload: the last record wins; earlier ones are not written and are
+  reported as warnings (rule `duplicate`) and counted in `duplicates`. If that last record is
+  invalid, no record with that key is written. `received = inserted + updated + unchanged +
+  rejected + duplicates`.
+- Lenient like Listrak's own deserializer: numbers are accepted for string fields, enum names
+  match case-insensitively or by numeric code (0 = NotSet …), booleans accept `"true"`/`1`.
+  Unknown fields are ignored and reported once per import as a warning (`unknownField`).
+- Timestamps without a zone are US Eastern (as Listrak documents); all are stored and returned
+  in UTC.
+- `GET /data/v1/Import…` routes (ours) show each import's fate; read routes
+  (`GET /data/v1/Customer`, `/Order`, `/Product`, `/Review`, `/RatingSummary`) return records in
+  the import field names, paged with `count` and `cursor` → `nextPageCursor`.
+"""
+
+
+def _listrak_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"status": status, "error": code, "message": message}, status_code=status, headers=headers
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    for err in exc.errors():
+        loc = [
+            str(p)
+            for p in err.get("loc", ())
+            if p not in ("query", "path", "body", "header", "form")
+        ]
+        if loc:
+            return f"An invalid value was supplied for {'.'.join(loc)}: {err.get('msg', '')}."
+    return "An invalid value was supplied."
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _listrak_error(exc.status, exc.code, exc.message, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return _listrak_error(
+                404, "ERROR_UNKNOWN_ROUTE", f"No route matches {request.method} {request.url.path}."
+            )
+        if exc.status_code == 405:
+            return _listrak_error(
+                405,
+                "ERROR_UNSUPPORTED_METHOD",
+                f"The route {request.url.path} does not support the {request.method} method.",
+                dict(exc.headers or {}),
+            )
+        return _listrak_error(exc.status_code, "ERROR_HTTP", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _listrak_error(400, "ERROR_INVALID_PARAMETER", _validation_message(exc))
+
+    @app.exception_handler(Exception)
+    async def unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _listrak_error(
+            500,
+            "ERROR_UNHANDLED_EXCEPTION",
+            "An unexpected error occurred; nothing was stored by this request.",
+        )
+
+
+def create_app(
+    *, on_startup: Callable[[], Any] | None = None, on_shutdown: Callable[[], Any] | None = None
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if on_startup is not None:
+            on_startup()
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                on_shutdown()
+
+    app = FastAPI(
+        title="Retailhub",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

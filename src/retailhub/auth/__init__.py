@@ -1,0 +1,1 @@
+"""Tenants' credentials, token issuing and checking."""

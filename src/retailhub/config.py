@@ -1,0 +1,62 @@
+"""Settings, read from ``RETAILHUB_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RETAILHUB_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    # Empty means: an SQLite file inside ``data_dir``.
+    database_url: str = ""
+    # Signs access tokens. Empty means: generated once and kept in ``<data_dir>/secret.key``.
+    secret_key: str = ""
+    token_ttl_seconds: int = 3600
+
+    # Listrak documents 250 MB (262,144,000 bytes); larger bodies are answered with 404.
+    max_body_bytes: int = 262_144_000
+    # Records validated and written per transaction; each batch is a resumable checkpoint.
+    import_batch_size: int = Field(default=5000, ge=1)
+    # Stored payload chunk size (before compression).
+    payload_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+    # In-process job runner (``serve`` on SQLite): threads polling the jobs table.
+    local_worker_threads: int = Field(default=2, ge=1)
+    # Procrastinate workers (PostgreSQL): concurrent jobs per worker process.
+    worker_concurrency: int = Field(default=2, ge=1)
+    # A worker that sent no heartbeat for this long is dead; its jobs are retried.
+    worker_heartbeat_seconds: float = 5.0
+    worker_stalled_seconds: float = 30.0
+    job_max_attempts: int = 10
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'retailhub.db').resolve()}"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.sqlalchemy_url.startswith("postgresql")
+
+    def token_secret(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

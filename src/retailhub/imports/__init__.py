@@ -1,0 +1,1 @@
+"""One import model for REST payloads and dropped files: validate, upsert, report."""

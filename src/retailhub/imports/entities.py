@@ -1,0 +1,125 @@
+"""Per-entity import specs: scope, natural key, and the typed columns a record fills."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from retailhub.imports.issues import Issue
+
+Row = dict[str, Any]
+
+
+def _money(value: Any) -> Decimal | None:
+    # repr() of a float is its shortest round-trip form: 5.1 -> Decimal("5.1"), not 5.0999…
+    return None if value is None else Decimal(repr(value))
+
+
+def _dt(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str  # Listrak resource name: Product, Order, ...
+    scope: str  # OAuth scope the REST operation needs
+    table: str
+    key_columns: tuple[str, ...]
+    # Natural key of a valid record, or an Issue when the record cannot be keyed.
+    key: Callable[[Row], tuple[Any, ...] | Issue]
+    # Typed columns (besides tenant_id, key columns, data, content_hash) filled from a record.
+    columns: Callable[[Row], Row]
+    describe: str  # how the key is named in messages
+
+
+def _product_key(r: Row) -> tuple[Any, ...]:
+    return (r["sku"],)
+
+
+def _order_key(r: Row) -> tuple[Any, ...]:
+    return (r["orderNumber"],)
+
+
+def _review_key(r: Row) -> tuple[Any, ...]:
+    return (r["provider"], r["providerReviewID"])
+
+
+def normalize_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    email = email.strip().lower()
+    return email or None
+
+
+def _customer_key(r: Row) -> tuple[Any, ...] | Issue:
+    number = (r.get("customerNumber") or "").strip() or None
+    email = normalize_email(r.get("email"))
+    if number is None and email is None:
+        return Issue(
+            "error", "email", "required",
+            "A customer needs an email or a customerNumber to be matched on.",
+        )  # fmt: skip
+    return (number, email)
+
+
+def _rating_summary_key(r: Row) -> tuple[Any, ...] | Issue:
+    for name in ("provider", "providerProductID"):
+        if not r.get(name):
+            return Issue(
+                "error", name, "required",
+                f"{name} is needed to match the rating summaries of a product.",
+            )  # fmt: skip
+    return (r["provider"], r["providerProductID"])
+
+
+SPECS: dict[str, EntitySpec] = {
+    "Product": EntitySpec(
+        name="Product", scope="Product", table="products", key_columns=("sku",),
+        key=_product_key, describe="sku",
+        columns=lambda r: {
+            "master_sku": r.get("masterSku"),
+            "title": r.get("title"),
+            "brand": r.get("brand"),
+            "category": r.get("category"),
+            "price": _money(r.get("price")),
+        },
+    ),
+    "Order": EntitySpec(
+        name="Order", scope="Order", table="orders", key_columns=("order_number",),
+        key=_order_key, describe="orderNumber",
+        columns=lambda r: {
+            "customer_number": r.get("customerNumber"),
+            "email": normalize_email(r.get("email")),
+            "date_entered": _dt(r.get("dateEntered")),
+            "order_total": _money(r.get("orderTotal")),
+            "status": r.get("status"),
+            "store_number": r.get("storeNumber"),
+            "coupon_code": r.get("couponCode"),
+        },
+    ),
+    "Customer": EntitySpec(
+        name="Customer", scope="Customer", table="customers",
+        key_columns=("customer_number", "email"), key=_customer_key,
+        describe="customerNumber/email",
+        columns=lambda r: {
+            "first_name": r.get("firstName"),
+            "last_name": r.get("lastName"),
+            "birthday": _dt(r.get("birthday")),
+        },
+    ),
+    "Review": EntitySpec(
+        name="Review", scope="Review", table="reviews",
+        key_columns=("provider", "provider_review_id"), key=_review_key,
+        describe="provider/providerReviewID",
+        columns=lambda r: {"provider_product_id": r["providerProductID"]},
+    ),
+    "RatingSummary": EntitySpec(
+        name="RatingSummary", scope="Review", table="rating_summaries",
+        key_columns=("provider", "provider_product_id"), key=_rating_summary_key,
+        describe="provider/providerProductID",
+        columns=lambda r: {},
+    ),
+}  # fmt: skip

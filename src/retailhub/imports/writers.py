@@ -1,0 +1,422 @@
+"""Set-based writes of one batch of valid records.
+
+PostgreSQL: ``COPY`` into a temporary staging table, then one ``INSERT … SELECT … ON CONFLICT
+DO UPDATE … WHERE content_hash differs RETURNING`` that classifies every row as inserted,
+updated or (not returned) unchanged. SQLite: the batch's stored hashes are read under the
+write lock the batch transaction already holds, then one ``executemany`` upsert.
+
+Rows are written in key order so that two imports touching the same keys lock them in the
+same order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from retailhub.imports.entities import EntitySpec, normalize_email
+from retailhub.imports.issues import Issue
+
+Key = tuple[Any, ...]
+INSERTED, UPDATED, UNCHANGED = "inserted", "updated", "unchanged"
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A valid record ready to write."""
+
+    index: int
+    key: Key
+    record: dict[str, Any]
+    data: bytes  # canonical JSON of what is stored
+    hash: str
+    outcome: str | Issue | Superseded | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def _pg_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def upsert_rows(
+    session: Session,
+    *,
+    table: str,
+    key_columns: Sequence[str],
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> dict[Key, str]:
+    """Upsert rows whose first columns are ``tenant_id`` + ``key_columns`` and which carry
+    ``content_hash``; returns inserted/updated per changed key (absent: unchanged)."""
+    if not rows:
+        return {}
+    nkey = 1 + len(key_columns)
+    all_cols = list(columns)
+    conflict = ", ".join(["tenant_id", *key_columns])
+    updates = [c for c in all_cols[nkey:] if c != "created_at"]
+    set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+    if _is_pg(session):
+        return _pg_upsert(session, table, key_columns, all_cols, conflict, set_clause, rows)
+    return _sqlite_upsert(session, table, key_columns, all_cols, conflict, set_clause, rows)
+
+
+def _pg_upsert(
+    session: Session,
+    table: str,
+    key_columns: Sequence[str],
+    cols: list[str],
+    conflict: str,
+    set_clause: str,
+    rows: Sequence[tuple[Any, ...]],
+) -> dict[Key, str]:
+    raw = session.connection().connection.driver_connection
+    stage = f"_stage_{table}"
+    col_list = ", ".join(cols)
+    keys = ", ".join(key_columns)
+    with raw.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+            f"SELECT {col_list} FROM {table} WITH NO DATA"
+        )
+        with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_pg_value(v) for v in row])
+        cur.execute(
+            f"INSERT INTO {table} AS t ({col_list}) SELECT {col_list} FROM {stage} "
+            f"ORDER BY {keys} "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {set_clause} "
+            f"WHERE t.content_hash <> EXCLUDED.content_hash "
+            f"RETURNING {keys}, (t.xmax = 0)"
+        )
+        result = {tuple(r[:-1]): (INSERTED if r[-1] else UPDATED) for r in cur.fetchall()}
+        cur.execute(f"TRUNCATE {stage}")
+    return result
+
+
+def _sqlite_upsert(
+    session: Session,
+    table: str,
+    key_columns: Sequence[str],
+    cols: list[str],
+    conflict: str,
+    set_clause: str,
+    rows: Sequence[tuple[Any, ...]],
+) -> dict[Key, str]:
+    nkey = 1 + len(key_columns)
+    hash_pos = cols.index("content_hash")
+    tenant_id = rows[0][0]
+    existing = _sqlite_existing_hashes(session, table, key_columns, tenant_id, rows, nkey)
+    result: dict[Key, str] = {}
+    todo = []
+    for row in rows:
+        key = tuple(row[1:nkey])
+        stored = existing.get(key)
+        if stored == row[hash_pos]:
+            continue
+        result[key] = INSERTED if stored is None else UPDATED
+        todo.append(tuple(_sqlite_value(v) for v in row))
+    if todo:
+        placeholders = ", ".join("?" for _ in cols)
+        session.connection().exec_driver_sql(
+            f"INSERT INTO {table} AS t ({', '.join(cols)}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {set_clause} "
+            f"WHERE t.content_hash <> EXCLUDED.content_hash",
+            todo,
+        )
+    return result
+
+
+def _sqlite_existing_hashes(
+    session: Session,
+    table: str,
+    key_columns: Sequence[str],
+    tenant_id: int,
+    rows: Sequence[tuple[Any, ...]],
+    nkey: int,
+) -> dict[Key, str]:
+    found: dict[Key, str] = {}
+    keys = [tuple(r[1:nkey]) for r in rows]
+    width = len(key_columns)
+    cols = ", ".join(key_columns)
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        values = ", ".join("(" + ", ".join("?" * width) + ")" for _ in chunk)
+        params = [tenant_id, *(v for k in chunk for v in k)]
+        sql = (
+            f"SELECT {cols}, content_hash FROM {table} WHERE tenant_id = ? "
+            f"AND ({cols}) IN (VALUES {values})"
+        )
+        for r in session.connection().exec_driver_sql(sql, tuple(params)):
+            found[tuple(r[:-1])] = r[-1]
+    return found
+
+
+# --- per entity -------------------------------------------------------------------------
+
+
+def write_batch(
+    session: Session, spec: EntitySpec, tenant_id: int, items: list[Prepared], now: datetime
+) -> None:
+    """Write valid, de-duplicated records; sets ``outcome`` on each item."""
+    if spec.name == "Customer":
+        _write_customers(session, spec, tenant_id, items, now)
+    elif spec.name == "RatingSummary":
+        _write_rating_summaries(session, tenant_id, items, now)
+    else:
+        _write_simple(session, spec, tenant_id, items, now)
+        if spec.name == "Order":
+            _replace_order_items(session, tenant_id, items, now)
+
+
+def _write_simple(
+    session: Session, spec: EntitySpec, tenant_id: int, items: list[Prepared], now: datetime
+) -> None:
+    if not items:
+        return
+    extra_cols = list(spec.columns(items[0].record))
+    cols = [
+        "tenant_id", *spec.key_columns, *extra_cols, "data", "content_hash",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    rows = []
+    for it in items:
+        extra = spec.columns(it.record)
+        rows.append(
+            (tenant_id, *it.key, *(extra[c] for c in extra_cols), it.data, it.hash, now, now)
+        )
+    changed = upsert_rows(
+        session, table=spec.table, key_columns=spec.key_columns, columns=cols, rows=rows
+    )
+    for it in items:
+        it.outcome = changed.get(it.key, UNCHANGED)
+
+
+def _replace_order_items(
+    session: Session, tenant_id: int, items: list[Prepared], now: datetime
+) -> None:
+    """An order that carries ``items`` replaces its items as a set, in the same transaction
+    that changed the order (whose row lock keeps two imports of one order apart)."""
+    replaced = [it for it in items if it.outcome != UNCHANGED and it.extra.get("items") is not None]
+    if not replaced:
+        return
+    conn = session.connection()
+    pg = _is_pg(session)
+    numbers = [it.key[0] for it in replaced]
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        marks = ", ".join("?" if not pg else "%s" for _ in chunk)
+        sql = f"DELETE FROM order_items WHERE tenant_id = {'?' if not pg else '%s'} AND order_number IN ({marks})"
+        conn.exec_driver_sql(sql, (tenant_id, *chunk))
+    rows = []
+    for it in replaced:
+        for line_no, item in enumerate(it.extra["items"], start=1):
+            rows.append(
+                (
+                    tenant_id, it.key[0], line_no, item["sku"], item.get("quantity"),
+                    None if item.get("price") is None else Decimal(repr(item["price"])),
+                    orjson.dumps(item, option=orjson.OPT_UTC_Z), now,
+                )
+            )  # fmt: skip
+    cols = [
+        "tenant_id",
+        "order_number",
+        "line_no",
+        "sku",
+        "quantity",
+        "price",
+        "data",
+        "created_at",
+    ]
+    _plain_insert(session, "order_items", cols, rows)
+
+
+def _plain_insert(
+    session: Session, table: str, cols: list[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    rows = list(rows)
+    if not rows:
+        return
+    if _is_pg(session):
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_pg_value(v) for v in row])
+    else:
+        marks = ", ".join("?" for _ in cols)
+        session.connection().exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",
+            [tuple(_sqlite_value(v) for v in row) for row in rows],
+        )
+
+
+def _write_rating_summaries(
+    session: Session, tenant_id: int, items: list[Prepared], now: datetime
+) -> None:
+    cols = [
+        "tenant_id", "provider", "provider_product_id", "provider_rating_summary_id",
+        "data", "content_hash", "created_at", "updated_at",
+    ]  # fmt: skip
+    rows = []
+    for it in items:
+        provider, product = it.key
+        for summary in it.record.get("ratingSummaries") or []:
+            data = orjson.dumps(
+                {"provider": provider, "providerProductID": product, **summary},
+                option=orjson.OPT_UTC_Z | orjson.OPT_SORT_KEYS,
+            )
+            rows.append(
+                (tenant_id, provider, product, summary["providerRatingSummaryID"], data,
+                 content_hash(data), now, now)
+            )  # fmt: skip
+    # The last occurrence of a summary id within one record wins.
+    unique = {r[1:4]: r for r in rows}
+    changed = upsert_rows(
+        session,
+        table="rating_summaries",
+        key_columns=("provider", "provider_product_id", "provider_rating_summary_id"),
+        columns=cols,
+        rows=sorted(unique.values(), key=lambda r: r[1:4]),
+    )
+    for it in items:
+        outcomes = {v for k, v in changed.items() if k[:2] == it.key}
+        it.outcome = INSERTED if INSERTED in outcomes else UPDATED if outcomes else UNCHANGED
+
+
+def _write_customers(
+    session: Session, spec: EntitySpec, tenant_id: int, items: list[Prepared], now: datetime
+) -> None:
+    """Customers match on customerNumber first, then on email (lower-cased). A record whose
+    number and email point at two different customers is rejected rather than merging them.
+    Within a batch, a later record for the same customer supersedes the earlier one."""
+    pg = _is_pg(session)
+    conn = session.connection()
+    mark = "%s" if pg else "?"
+    if pg:
+        # One customer batch per tenant at a time: matching reads, then writes.
+        conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(hashtext('customers'), %s)", (tenant_id,)
+        )
+    stored: dict[int, tuple[str | None, str | None, str]] = {}
+    by_number: dict[str, int] = {}
+    by_email: dict[str, int] = {}
+    lookups = (
+        ("customer_number", sorted({it.key[0] for it in items if it.key[0]})),
+        ("email", sorted({it.key[1] for it in items if it.key[1]})),
+    )
+    for column, values in lookups:
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            sql = (
+                f"SELECT id, customer_number, email, content_hash FROM customers "
+                f"WHERE tenant_id = {mark} AND {column} IN ({', '.join(mark for _ in chunk)})"
+            )
+            for cid, number, email, digest in conn.exec_driver_sql(sql, (tenant_id, *chunk)):
+                stored[cid] = (number, email, digest)
+                if number:
+                    by_number[number] = cid
+                if email:
+                    by_email[email] = cid
+
+    Target = tuple[str, int]
+    winners: dict[Target, Prepared] = {}
+    claims_n: dict[str, Target] = {}
+    claims_e: dict[str, Target] = {}
+    for it in items:
+        number, email = it.key
+        t_n = claims_n.get(number) or (("id", by_number[number]) if number in by_number else None)
+        t_e = claims_e.get(email) or (("id", by_email[email]) if email in by_email else None)
+        if t_n and t_e and t_n != t_e:
+            it.outcome = Issue(
+                "error", "email", "conflict",
+                f"customerNumber '{number}' and email '{email}' belong to two different "
+                "customers; they are not merged.",
+                value=email,
+            )  # fmt: skip
+            continue
+        target = t_n or t_e or ("new", it.index)
+        previous = winners.get(target)
+        if previous is not None:
+            previous.outcome = Superseded(it.index)
+        winners[target] = it
+        if number:
+            claims_n[number] = target
+        if email:
+            claims_e[email] = target
+
+    cols = ["first_name", "last_name", "birthday"]
+    updates, inserts = [], []
+    for (kind, ref), it in winners.items():
+        number, email = it.key
+        extra = spec.columns(it.record)
+        if kind == "new":
+            it.outcome = INSERTED
+            inserts.append(
+                (tenant_id, number, email, *(extra[c] for c in cols), it.data, it.hash, now, now)
+            )
+            continue
+        old_number, old_email, digest = stored[ref]
+        if digest == it.hash:
+            it.outcome = UNCHANGED
+            continue
+        it.outcome = UPDATED
+        updates.append(
+            (*(extra[c] for c in cols), number or old_number, email or old_email,
+             it.data, it.hash, now, ref)
+        )  # fmt: skip
+    if updates:
+        names = [*cols, "customer_number", "email", "data", "content_hash", "updated_at"]
+        sql = f"UPDATE customers SET {', '.join(f'{c} = {mark}' for c in names)} WHERE id = {mark}"
+        convert = _pg_value if pg else _sqlite_value
+        params = [tuple(convert(v) for v in row) for row in sorted(updates, key=lambda r: r[-1])]
+        if pg:
+            with conn.connection.driver_connection.cursor() as cur:
+                cur.executemany(sql, params)
+        else:
+            conn.exec_driver_sql(sql, params)
+    if inserts:
+        all_cols = [
+            "tenant_id", "customer_number", "email", *cols, "data", "content_hash",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        _plain_insert(session, "customers", all_cols, inserts)
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """A record replaced by a later record with the same key in the same payload."""
+
+    by_index: int
+
+
+def customer_identity(record: dict[str, Any]) -> Key:
+    """What makes two customer records in one payload the same customer."""
+    number = (record.get("customerNumber") or "").strip()
+    return ("n", number) if number else ("e", normalize_email(record.get("email")))
+
+
+def content_hash(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from retailhub.models.base import Base, BigIntPK, utcnow
+
+
+class RatingSummary(Base):
+    """One rating summary field of a product, as imported in ``ratingSummaries[]``."""
+
+    __tablename__ = "rating_summaries"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "provider", "provider_product_id", "provider_rating_summary_id"
+        ),
+        Index(
+            "ix_rating_summaries_tenant_id_provider_product_id", "tenant_id", "provider_product_id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # The Swagger file sets no maximum for provider and the summary id.
+    provider: Mapped[str] = mapped_column(String)
+    provider_product_id: Mapped[str] = mapped_column(String(100))
+    provider_rating_summary_id: Mapped[str] = mapped_column(String)
+    data: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Imported retail data and its read APIs."""

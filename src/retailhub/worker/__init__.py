@@ -1,0 +1,1 @@
+"""Queue wiring: an in-process poller on SQLite, Procrastinate workers on PostgreSQL."""
