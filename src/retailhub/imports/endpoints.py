@@ -99,10 +99,9 @@ async def _spool_body(request: Request) -> tuple[BinaryIO, BodyChecker]:
     checker = BodyChecker()
     try:
         async for chunk in request.stream():
-            checker.feed(chunk)
-            if checker.size > settings.max_body_bytes:
+            if len(chunk) + checker.size > settings.max_body_bytes:
                 raise too_large
-            spool.write(chunk)
+            spool.write(checker.feed(chunk))
         checker.close()
     except MalformedBody as exc:
         spool.close()

@@ -33,23 +33,27 @@ class BodyChecker:
         self.size = 0
         self.sha256 = hashlib.sha256()
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes) -> bytes:
+        """Check a chunk; returns the bytes to store (a leading UTF-8 BOM is dropped)."""
         if not chunk:
-            return
-        self.size += len(chunk)
-        self.sha256.update(chunk)
+            return chunk
         if self._first is None:
-            stripped = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
+            if self.size == 0 and chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
+            stripped = chunk.lstrip(b" \t\r\n")
             if stripped:
                 self._first = stripped[:1]
                 if self._first != b"[":
                     raise MalformedBody("The request body must be a JSON array.")
+        self.size += len(chunk)
+        self.sha256.update(chunk)
         try:
             self._parser.send(chunk)
         except ijson.JSONError as exc:
             raise _malformed(exc) from None
         self.count += len(self._records)
         self._records.clear()
+        return chunk
 
     def close(self) -> None:
         if self._first is None:
