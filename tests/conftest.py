@@ -20,7 +20,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-PG_ADMIN = os.environ.get("RETAILHUB_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "RETAILHUB_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -130,7 +132,9 @@ class Tenant:
         return {"Authorization": f"Bearer {self.token}"}
 
     def post(self, entity: str, body: Any, **params: Any) -> Any:
-        return self.client.post(f"/data/v1/{entity}", json=body, headers=self.headers, params=params)
+        return self.client.post(
+            f"/data/v1/{entity}", json=body, headers=self.headers, params=params
+        )
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(path, headers=self.headers, params=params)

@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 
 from retailhub.auth import service as auth_service
 from retailhub.db import session_scope
-from retailhub.models import Credential, Tenant as TenantRow
+from retailhub.models import Credential
+from retailhub.models import Tenant as TenantRow
 from tests.conftest import Tenant
 
 PRODUCT = [{"sku": "S1", "title": "One"}]
@@ -62,7 +63,9 @@ class TestToken:
 
     def test_paused_integration_gets_no_token(self, tenant: Tenant) -> None:
         with session_scope(write=True) as session:
-            cred = session.query(Credential).filter_by(client_id=tenant.creds["data_client_id"]).one()
+            cred = (
+                session.query(Credential).filter_by(client_id=tenant.creds["data_client_id"]).one()
+            )
             cred.active = False
         response = tenant.client.post(
             "/OAuth2/Token",
@@ -109,10 +112,19 @@ class TestBearer:
         import jwt
 
         forged = jwt.encode(
-            {"iss": "retailhub", "aud": "data", "sub": "x", "tid": 1, "tenant": "demo",
-             "scope": "Product", "iat": 0, "exp": 9_999_999_999},
-            "another-key-of-at-least-thirty-two-bytes!", algorithm="HS256",
-        )  # fmt: skip
+            {
+                "iss": "retailhub",
+                "aud": "data",
+                "sub": "x",
+                "tid": 1,
+                "tenant": "demo",
+                "scope": "Product",
+                "iat": 0,
+                "exp": 9_999_999_999,
+            },
+            "another-key-of-at-least-thirty-two-bytes!",
+            algorithm="HS256",
+        )
         response = tenant.client.get(
             "/data/v1/Product", headers={"Authorization": f"Bearer {forged}"}
         )

@@ -20,12 +20,15 @@ def test_same_keys_from_two_imports(tenant: Tenant) -> None:
     }
     orders = {
         side: [
-            {"orderNumber": f"O{i}", "status": "Completed",
-             "items": [{"orderNumber": f"O{i}", "sku": f"{side}-{n}"} for n in range(1 + i % 3)]}
+            {
+                "orderNumber": f"O{i}",
+                "status": "Completed",
+                "items": [{"orderNumber": f"O{i}", "sku": f"{side}-{n}"} for n in range(1 + i % 3)],
+            }
             for i in range(300)
         ]
         for side in ("left", "right")
-    }  # fmt: skip
+    }
     with ThreadPoolExecutor(4) as pool:
         posts = [
             pool.submit(tenant.post, entity, body[side])

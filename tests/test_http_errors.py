@@ -34,7 +34,7 @@ def _post_raw(tenant: Tenant, body: bytes, content_type: str | None = "applicati
 class TestEnvelope:
     @pytest.mark.parametrize(
         "body",
-        [b"[{\"sku\": \"A\"", b"[1,]", b"not json", b"", b"[{\"sku\": \"A\"}] trailing"],
+        [b'[{"sku": "A"', b"[1,]", b"not json", b"", b'[{"sku": "A"}] trailing'],
     )
     def test_malformed_json_is_400(self, tenant: Tenant, body: bytes) -> None:
         result = _post_raw(tenant, body)
@@ -50,7 +50,9 @@ class TestEnvelope:
         assert (result["status_code"], result["error"]) == (400, "ERROR_MALFORMED_REQUEST_BODY")
         assert "array" in result["message"]
 
-    @pytest.mark.parametrize("content_type", [None, "text/plain", "application/xml", "multipart/form-data"])
+    @pytest.mark.parametrize(
+        "content_type", [None, "text/plain", "application/xml", "multipart/form-data"]
+    )
     def test_wrong_content_type_is_415(self, tenant: Tenant, content_type: str | None) -> None:
         result = _post_raw(tenant, b'[{"sku": "A"}]', content_type)
         assert result == {
@@ -88,7 +90,9 @@ class TestEnvelope:
         assert result["error"] == "ERROR_REQUEST_ENTITY_TOO_LARGE"
         assert tenant.get("/data/v1/Import").json()["data"] == []
 
-    def test_streamed_body_over_the_limit_is_404(self, tenant: Tenant, small_body_limit: int) -> None:
+    def test_streamed_body_over_the_limit_is_404(
+        self, tenant: Tenant, small_body_limit: int
+    ) -> None:
         def chunks() -> Iterator[bytes]:
             yield b'[{"sku": "A"}'
             for _ in range(50):

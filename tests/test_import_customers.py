@@ -7,12 +7,19 @@ from tests.conftest import Tenant
 # The body the real Listrak service accepted (recorded traffic).
 LISTRAK_CUSTOMER = {
     "address": {
-        "address1": "22 S. 3rd St.", "address2": "Second Floor", "city": "Philadelphia",
-        "country": "United States of America", "state": "PA",
+        "address1": "22 S. 3rd St.",
+        "address2": "Second Floor",
+        "city": "Philadelphia",
+        "country": "United States of America",
+        "state": "PA",
     },
-    "customerNumber": "5c38f88787c68bbe993a", "email": "user0@workarea.com",
-    "firstName": "Ben", "lastName": "Crouse", "registered": True, "zipCode": "19106",
-}  # fmt: skip
+    "customerNumber": "5c38f88787c68bbe993a",
+    "email": "user0@workarea.com",
+    "firstName": "Ben",
+    "lastName": "Crouse",
+    "registered": True,
+    "zipCode": "19106",
+}
 
 
 class TestCustomers:
@@ -50,10 +57,14 @@ class TestCustomers:
     def test_number_and_email_of_two_customers_is_a_conflict(self, tenant: Tenant) -> None:
         tenant.run(
             "Customer",
-            [{"email": "a@example.com", "customerNumber": "A"}, {"email": "b@example.com", "customerNumber": "B"}],
+            [
+                {"email": "a@example.com", "customerNumber": "A"},
+                {"email": "b@example.com", "customerNumber": "B"},
+            ],
         )
         result = tenant.run(
-            "Customer", [{"email": "b@example.com", "customerNumber": "A"}, {"email": "c@example.com"}]
+            "Customer",
+            [{"email": "b@example.com", "customerNumber": "A"}, {"email": "c@example.com"}],
         )
         assert result["status"] == "partially_failed"
         assert (result["counts"]["rejected"], result["counts"]["inserted"]) == (1, 1)
@@ -75,10 +86,24 @@ class TestCustomers:
                 {"email": "z@example.com", "firstName": "Second"},
             ],
         )
-        assert result["counts"]["inserted"] == 1
+        assert (result["counts"]["inserted"], result["counts"]["updated"]) == (1, 1)
         assert result["counts"]["duplicates"] == 1
+        (warning,) = tenant.errors(result["resourceId"], severity="warning")
+        assert (warning["index"], warning["rule"]) == (0, "duplicate")
         listed = tenant.get("/data/v1/Customer", email="z@example.com").json()["data"]
         assert [c["firstName"] for c in listed] == ["Second"]
+
+    def test_number_and_email_reaching_one_customer_in_one_batch(self, tenant: Tenant) -> None:
+        tenant.run("Customer", [{"email": "m@example.com", "customerNumber": "M1"}])
+        result = tenant.run(
+            "Customer",
+            [
+                {"customerNumber": "M1", "firstName": "ByNumber"},
+                {"email": "m@example.com", "firstName": "ByEmail"},
+            ],
+        )
+        assert (result["counts"]["updated"], result["counts"]["inserted"]) == (2, 0)
+        assert tenant.get("/data/v1/Customer/M1").json()["data"]["firstName"] == "ByEmail"
 
     def test_field_rules(self, tenant: Tenant) -> None:
         result = tenant.run(

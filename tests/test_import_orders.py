@@ -21,13 +21,21 @@ def order(number: str, *skus: str, **fields: Any) -> dict[str, Any]:
 class TestOrders:
     def test_order_with_items_round_trips(self, tenant: Tenant) -> None:
         record = order(
-            "O-1", "A", "B",
-            email="Ben@Example.com", customerNumber="C1", dateEntered="2024-03-01T12:00:00-05:00",
-            orderTotal=20.0, status="Completed", storeNumber="S9", couponCode="SAVE10",
+            "O-1",
+            "A",
+            "B",
+            email="Ben@Example.com",
+            customerNumber="C1",
+            dateEntered="2024-03-01T12:00:00-05:00",
+            orderTotal=20.0,
+            status="Completed",
+            storeNumber="S9",
+            couponCode="SAVE10",
             billingAddress={"firstName": "Ben", "address1": "22 S. 3rd St.", "mobilePhone": "1"},
             shippingAddress={"firstName": "Ben", "city": "Philadelphia"},
-            merchandiseDiscountType="Coupon", shipDate="2024-03-02T09:00:00",
-        )  # fmt: skip
+            merchandiseDiscountType="Coupon",
+            shipDate="2024-03-02T09:00:00",
+        )
         result = tenant.run("Order", [record])
         assert result["status"] == "succeeded"
         stored = tenant.get("/data/v1/Order/O-1").json()["data"]
@@ -76,17 +84,29 @@ REJECTED = [
     ({"orderNumber": "N", "couponCode": "c" * 33}, "couponCode", "maxLength"),
     ({"orderNumber": "N", "source": "s" * 26}, "source", "maxLength"),
     ({"orderNumber": "N", "orderTotal": "lots"}, "orderTotal", "type"),
-    ({"orderNumber": "N", "items": [{"orderNumber": "N", "sku": "A"}, {"orderNumber": "N"}]},
-     "items[1].sku", "required"),
+    (
+        {"orderNumber": "N", "items": [{"orderNumber": "N", "sku": "A"}, {"orderNumber": "N"}]},
+        "items[1].sku",
+        "required",
+    ),
     ({"orderNumber": "N", "items": [{"sku": "A"}]}, "items[0].orderNumber", "required"),
-    ({"orderNumber": "N", "items": [{"orderNumber": "N", "sku": "A", "status": "Lost"}]},
-     "items[0].status", "enum"),
-    ({"orderNumber": "N", "items": [{"orderNumber": "N", "sku": "A", "quantity": 1.5}]},
-     "items[0].quantity", "type"),
-    ({"orderNumber": "N", "shippingAddress": {"firstName": "f" * 51}},
-     "shippingAddress.firstName", "maxLength"),
+    (
+        {"orderNumber": "N", "items": [{"orderNumber": "N", "sku": "A", "status": "Lost"}]},
+        "items[0].status",
+        "enum",
+    ),
+    (
+        {"orderNumber": "N", "items": [{"orderNumber": "N", "sku": "A", "quantity": 1.5}]},
+        "items[0].quantity",
+        "type",
+    ),
+    (
+        {"orderNumber": "N", "shippingAddress": {"firstName": "f" * 51}},
+        "shippingAddress.firstName",
+        "maxLength",
+    ),
     ({"orderNumber": "N", "customer": {"email": "e" * 101}}, "customer.email", "maxLength"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("record", "field", "rule"), REJECTED)

@@ -10,11 +10,18 @@ from tests.conftest import Tenant
 
 # The body the real Listrak service accepted (recorded traffic).
 LISTRAK_PRODUCT = {
-    "inStock": True, "isPurchasable": True, "isViewable": True,
-    "linkUrl": "http://www.example.com/products/test-product", "masterSku": "4C432DBA9B",
-    "onSale": False, "price": 5.0, "qoh": 5, "salePrice": 0.0, "sku": "SKU",
+    "inStock": True,
+    "isPurchasable": True,
+    "isViewable": True,
+    "linkUrl": "http://www.example.com/products/test-product",
+    "masterSku": "4C432DBA9B",
+    "onSale": False,
+    "price": 5.0,
+    "qoh": 5,
+    "salePrice": 0.0,
+    "sku": "SKU",
     "title": "Test Product",
-}  # fmt: skip
+}
 
 
 class TestAccepted:
@@ -29,9 +36,15 @@ class TestAccepted:
         assert result["entity"] == "Product"
         assert result["source"] == "api"
         assert result["counts"] == {
-            "received": 1, "processed": 1, "inserted": 1, "updated": 0, "unchanged": 0,
-            "rejected": 0, "duplicates": 0, "warnings": 0,
-        }  # fmt: skip
+            "received": 1,
+            "processed": 1,
+            "inserted": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 0,
+            "duplicates": 0,
+            "warnings": 0,
+        }
         stored = tenant.get("/data/v1/Product/SKU").json()["data"]
         assert stored == LISTRAK_PRODUCT
 
@@ -42,16 +55,30 @@ class TestAccepted:
             "alternateImagesType1": [{"rank": 1, "url": "https://img/1.jpg"}],
             "alternateImagesType2": [],
             "alternateImagesType3": None,
-            "brand": "Style Co.", "category": "Swimwear", "color": "red",
-            "description": "d" * 4000, "discontinued": False, "gender": "F",
-            "imageUrl": "https://img/main.jpg", "isClearance": True, "isOutlet": False,
-            "meta1": "m" * 500, "meta5": "x", "msrp": 30.5,
+            "brand": "Style Co.",
+            "category": "Swimwear",
+            "color": "red",
+            "description": "d" * 4000,
+            "discontinued": False,
+            "gender": "F",
+            "imageUrl": "https://img/main.jpg",
+            "isClearance": True,
+            "isOutlet": False,
+            "meta1": "m" * 500,
+            "meta5": "x",
+            "msrp": 30.5,
             "relatedProducts": [{"rank": 1, "sku": "B", "type": "crossSell"}],
-            "reviewProductID": "R1", "reviewURL": "https://r/1",
-            "saleEndDate": "2024-06-30T23:59:59Z", "saleStartDate": "2024-06-01T00:00:00Z",
-            "size": "M", "style": "casual", "subCategory": "Tops", "title": "t" * 500,
-            "unitCost": 2.25, "tags": "a,b",
-        }  # fmt: skip
+            "reviewProductID": "R1",
+            "reviewURL": "https://r/1",
+            "saleEndDate": "2024-06-30T23:59:59Z",
+            "saleStartDate": "2024-06-01T00:00:00Z",
+            "size": "M",
+            "style": "casual",
+            "subCategory": "Tops",
+            "title": "t" * 500,
+            "unitCost": 2.25,
+            "tags": "a,b",
+        }
         result = tenant.run("Product", [full])
         assert result["status"] == "succeeded"
         stored = tenant.get("/data/v1/Product/FULL-1").json()["data"]
@@ -89,10 +116,14 @@ REJECTED = [
     ({"sku": "A", "price": "cheap"}, "price", "type"),
     ({"sku": "A", "inStock": "maybe"}, "inStock", "type"),
     ({"sku": "A", "saleStartDate": "next tuesday"}, "saleStartDate", "format"),
-    ({"sku": "A", "relatedProducts": [{"sku": "B", "rank": "first"}]}, "relatedProducts[0].rank", "type"),
+    (
+        {"sku": "A", "relatedProducts": [{"sku": "B", "rank": "first"}]},
+        "relatedProducts[0].rank",
+        "type",
+    ),
     ({"sku": "A", "alternateImagesType2": "not-a-list"}, "alternateImagesType2", "type"),
     ("not an object", "(record)", "type"),
-]  # fmt: skip
+]
 
 
 class TestRejected:
@@ -119,8 +150,10 @@ class TestRejected:
         result = tenant.run("Product", [{"title": "t" * 501, "qoh": "x"}])
         errors = tenant.errors(result["resourceId"])
         assert sorted((e["field"], e["rule"]) for e in errors) == [
-            ("qoh", "type"), ("sku", "required"), ("title", "maxLength"),
-        ]  # fmt: skip
+            ("qoh", "type"),
+            ("sku", "required"),
+            ("title", "maxLength"),
+        ]
         assert result["counts"]["rejected"] == 1
 
 
@@ -132,9 +165,15 @@ class TestUpsert:
         again = tenant.run("Product", records)
         assert again["status"] == "succeeded"
         assert again["counts"] == {
-            "received": 10, "processed": 10, "inserted": 0, "updated": 0, "unchanged": 10,
-            "rejected": 0, "duplicates": 0, "warnings": 0,
-        }  # fmt: skip
+            "received": 10,
+            "processed": 10,
+            "inserted": 0,
+            "updated": 0,
+            "unchanged": 10,
+            "rejected": 0,
+            "duplicates": 0,
+            "warnings": 0,
+        }
 
     def test_changed_record_is_updated_whole(self, tenant: Tenant) -> None:
         tenant.run("Product", [{"sku": "C1", "title": "Old", "brand": "B"}, {"sku": "C2"}])
@@ -150,7 +189,8 @@ class TestUpsert:
         )
         assert result["status"] == "succeeded"
         counts = result["counts"]
-        assert (counts["inserted"], counts["duplicates"], counts["warnings"]) == (2, 1, 1)
+        assert (counts["inserted"], counts["updated"]) == (2, 1)
+        assert (counts["duplicates"], counts["warnings"]) == (1, 1)
         (warning,) = tenant.errors(result["resourceId"], severity="warning")
         assert (warning["index"], warning["rule"], warning["field"]) == (0, "duplicate", "sku")
         assert "index 2" in warning["message"]
@@ -167,36 +207,51 @@ class TestUpsert:
             result = tenant.run("Product", records)
         finally:
             settings.import_batch_size = old
-        assert result["counts"]["inserted"] == 7
+        assert (result["counts"]["inserted"], result["counts"]["updated"]) == (7, 1)
         assert result["counts"]["duplicates"] == 1
         assert tenant.get("/data/v1/Product/X1").json()["data"]["title"] == "late"
         total = result["counts"]
         assert total["received"] == sum(
-            total[k] for k in ("inserted", "updated", "unchanged", "rejected", "duplicates")
+            total[k] for k in ("inserted", "updated", "unchanged", "rejected")
         )
+
+    def test_last_duplicate_invalid_keeps_the_earlier(self, tenant: Tenant) -> None:
+        result = tenant.run("Product", [{"sku": "L", "title": "ok"}, {"sku": "L", "qoh": "x"}])
+        assert (result["counts"]["inserted"], result["counts"]["rejected"]) == (1, 1)
+        assert result["counts"]["duplicates"] == 0
+        assert tenant.get("/data/v1/Product/L").json()["data"]["title"] == "ok"
 
     def test_unknown_fields_warned_once(self, tenant: Tenant) -> None:
         result = tenant.run("Product", [{"sku": "K1", "colour": "x"}, {"sku": "K2", "colour": "y"}])
         assert result["status"] == "succeeded"
         warnings = tenant.errors(result["resourceId"], severity="warning")
-        assert [(w["field"], w["rule"], w["index"]) for w in warnings] == [("colour", "unknownField", 0)]
+        assert [(w["field"], w["rule"], w["index"]) for w in warnings] == [
+            ("colour", "unknownField", 0)
+        ]
         assert tenant.get("/data/v1/Product/K1").json()["data"] == {"sku": "K1"}
 
 
 class TestValidateOnly:
     def test_reports_without_writing(self, tenant: Tenant) -> None:
         response = tenant.post(
-            "Product", [{"sku": "V1"}, {"sku": "V2", "qoh": "x"}, {"sku": "V1"}], validateOnly="true"
+            "Product",
+            [{"sku": "V1"}, {"sku": "V2", "qoh": "x"}, {"sku": "V1"}],
+            validateOnly="true",
         )
         assert response.status_code == 200
         body = response.json()
         assert body["validateOnly"] is True
         assert body["counts"] == {
-            "received": 3, "valid": 1, "rejected": 1, "duplicates": 1, "warnings": 1,
-        }  # fmt: skip
+            "received": 3,
+            "valid": 2,
+            "rejected": 1,
+            "duplicates": 1,
+            "warnings": 1,
+        }
         assert [(e["index"], e["field"], e["rule"]) for e in body["errors"]] == [
-            (0, "sku", "duplicate"), (1, "qoh", "type"),
-        ]  # fmt: skip
+            (1, "qoh", "type"),
+            (0, "sku", "duplicate"),
+        ]
         assert tenant.get("/data/v1/Product/V1").status_code == 404
         assert tenant.get("/data/v1/Import").json()["data"] == []
 
@@ -204,10 +259,14 @@ class TestValidateOnly:
 class TestReadApi:
     def test_filters_and_paging(self, tenant: Tenant) -> None:
         records = [
-            {"sku": f"P{i:02}", "masterSku": f"M{i % 3}", "category": "Shoes" if i % 2 else "Hats",
-             "brand": "Acme" if i < 5 else "Zed"}
+            {
+                "sku": f"P{i:02}",
+                "masterSku": f"M{i % 3}",
+                "category": "Shoes" if i % 2 else "Hats",
+                "brand": "Acme" if i < 5 else "Zed",
+            }
             for i in range(12)
-        ]  # fmt: skip
+        ]
         tenant.run("Product", records)
         shoes = tenant.get("/data/v1/Product", category="Shoes").json()["data"]
         assert sorted(p["sku"] for p in shoes) == [f"P{i:02}" for i in range(12) if i % 2]

@@ -9,12 +9,24 @@ from tests.conftest import Tenant
 
 def review(review_id: str, product: str = "P1", **fields: Any) -> dict[str, Any]:
     return {
-        "provider": "Yotpo", "providerReviewID": review_id, "providerProductID": product,
-        "title": "Great", "featured": False, "recommended": True,
-        "ratings": [{"displayType": "stars", "providerRatingID": "overall", "ratingMax": 5,
-                     "ratingMin": 1, "ratingValue": 4.5, "type": "overall"}],
+        "provider": "Yotpo",
+        "providerReviewID": review_id,
+        "providerProductID": product,
+        "title": "Great",
+        "featured": False,
+        "recommended": True,
+        "ratings": [
+            {
+                "displayType": "stars",
+                "providerRatingID": "overall",
+                "ratingMax": 5,
+                "ratingMin": 1,
+                "ratingValue": 4.5,
+                "type": "overall",
+            }
+        ],
         **fields,
-    }  # fmt: skip
+    }
 
 
 class TestReviews:
@@ -25,8 +37,9 @@ class TestReviews:
         assert (again["counts"]["updated"], again["counts"]["unchanged"]) == (1, 1)
         listed = tenant.get("/data/v1/Review", providerProductID="P1").json()["data"]
         assert sorted((r["providerReviewID"], r["title"]) for r in listed) == [
-            ("R1", "Changed"), ("R2", "Great"),
-        ]  # fmt: skip
+            ("R1", "Changed"),
+            ("R2", "Great"),
+        ]
         assert listed[0]["ratings"][0]["ratingValue"] == 4.5
 
     def test_required_fields_and_nested_ratings(self, tenant: Tenant) -> None:
@@ -36,7 +49,13 @@ class TestReviews:
         del no_title["title"]
         result = tenant.run(
             "Review",
-            [bad_rating, no_title, review("R7", featured=None), review("R8", provider="p" * 51), review("R9")],
+            [
+                bad_rating,
+                no_title,
+                review("R7", featured=None),
+                review("R8", provider="p" * 51),
+                review("R9"),
+            ],
         )
         assert result["counts"]["inserted"] == 1
         errors = tenant.errors(result["resourceId"], severity="error")
@@ -51,18 +70,20 @@ class TestReviews:
 class TestRatingSummaries:
     def test_one_row_per_summary_field(self, tenant: Tenant) -> None:
         record = {
-            "provider": "Yotpo", "providerProductID": "P1",
+            "provider": "Yotpo",
+            "providerProductID": "P1",
             "ratingSummaries": [
                 {"providerRatingSummaryID": "overall", "rating": 4.2, "count": 10},
                 {"providerRatingSummaryID": "fit", "rating": 3.9},
             ],
-        }  # fmt: skip
+        }
         result = tenant.run("RatingSummary", [record])
         assert result["counts"]["inserted"] == 1
         listed = tenant.get("/data/v1/RatingSummary", providerProductID="P1").json()["data"]
         assert sorted((s["providerRatingSummaryID"], s["rating"]) for s in listed) == [
-            ("fit", 3.9), ("overall", 4.2),
-        ]  # fmt: skip
+            ("fit", 3.9),
+            ("overall", 4.2),
+        ]
         again = tenant.run("RatingSummary", [record])
         assert again["counts"]["unchanged"] == 1
         record["ratingSummaries"][1]["rating"] = 4.0
@@ -74,12 +95,15 @@ class TestRatingSummaries:
             "RatingSummary",
             [
                 {"provider": "Y", "providerProductID": "P", "ratingSummaries": [{"rating": 1}]},
-                {"provider": "Y", "providerProductID": "P2",
-                 "ratingSummaries": [{"providerRatingSummaryID": "o"}]},
+                {
+                    "provider": "Y",
+                    "providerProductID": "P2",
+                    "ratingSummaries": [{"providerRatingSummaryID": "o"}],
+                },
                 {"providerProductID": "P", "ratingSummaries": []},
                 {"provider": "Y", "providerProductID": "x" * 101},
             ],
-        )  # fmt: skip
+        )
         errors = tenant.errors(result["resourceId"], severity="error")
         assert [(e["index"], e["field"], e["rule"]) for e in errors] == [
             (0, "ratingSummaries[0].providerRatingSummaryID", "required"),

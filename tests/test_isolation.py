@@ -24,11 +24,24 @@ def test_tenants_are_isolated(tenant: Tenant, other_tenant: Tenant) -> None:
 def test_orders_customers_reviews_isolated(tenant: Tenant, other_tenant: Tenant) -> None:
     tenant.run("Order", [{"orderNumber": "O1", "items": [{"orderNumber": "O1", "sku": "A"}]}])
     tenant.run("Customer", [{"email": "a@example.com", "customerNumber": "C1"}])
-    tenant.run("Review", [{"provider": "Y", "providerReviewID": "R", "providerProductID": "P",
-                           "title": "t", "featured": True, "recommended": True}])  # fmt: skip
+    tenant.run(
+        "Review",
+        [
+            {
+                "provider": "Y",
+                "providerReviewID": "R",
+                "providerProductID": "P",
+                "title": "t",
+                "featured": True,
+                "recommended": True,
+            }
+        ],
+    )
     other_tenant.run("Order", [{"orderNumber": "O1", "items": [{"orderNumber": "O1", "sku": "B"}]}])
     assert [i["sku"] for i in tenant.get("/data/v1/Order/O1").json()["data"]["items"]] == ["A"]
-    assert [i["sku"] for i in other_tenant.get("/data/v1/Order/O1").json()["data"]["items"]] == ["B"]
+    assert [i["sku"] for i in other_tenant.get("/data/v1/Order/O1").json()["data"]["items"]] == [
+        "B"
+    ]
     assert other_tenant.get("/data/v1/Customer/C1").status_code == 404
     assert other_tenant.get("/data/v1/Customer", email="a@example.com").json()["data"] == []
     assert other_tenant.get("/data/v1/Review", providerProductID="P").json()["data"] == []

@@ -8,7 +8,8 @@ import pytest
 
 from retailhub.imports.issues import field_path, render_value
 from retailhub.imports.payload import BodyChecker, MalformedBody
-from retailhub.imports.pipeline import last_occurrences, raw_identity
+from retailhub.imports.entities import SPECS
+from retailhub.imports.pipeline import Classifier, raw_tokens
 from retailhub.imports.records import ADAPTERS
 from retailhub.kit.timeutil import iso, to_utc
 
@@ -37,20 +38,47 @@ class TestBodyChecker:
 
 
 class TestKeys:
-    def test_raw_identity_matches_validated_key(self) -> None:
-        assert raw_identity("Product", {"sku": 12}) == ("12",)
-        assert raw_identity("Product", {"title": "x"}) is None
-        assert raw_identity("Customer", {"email": " A@B.C ", "customerNumber": ""}) == ("e", "a@b.c")
-        assert raw_identity("Customer", {"email": "a@b.c", "customerNumber": "7"}) == ("n", "7")
-        assert raw_identity("Review", {"provider": "y", "providerReviewID": 1}) == ("y", "1")
-        assert raw_identity("Order", ["not", "a", "dict"]) is None
-
-    def test_last_occurrences_only_lists_repeated_keys(self) -> None:
-        count, winners = last_occurrences(
-            "Product", [{"sku": "a"}, {"sku": "b"}, {"sku": "a"}, {}, {"sku": "a"}]
+    def test_raw_tokens_match_validated_keys(self) -> None:
+        assert raw_tokens("Product", {"sku": 12}) == (("12",),)
+        assert raw_tokens("Product", {"title": "x"}) == ()
+        assert raw_tokens("Customer", {"email": " A@B.C ", "customerNumber": ""}) == (
+            ("e", "a@b.c"),
         )
-        assert count == 5
-        assert winners == {("a",): 4}
+        assert raw_tokens("Customer", {"email": "a@b.c", "customerNumber": "7"}) == (
+            ("n", "7"),
+            ("e", "a@b.c"),
+        )
+        assert raw_tokens("Review", {"provider": "y", "providerReviewID": 1}) == (("y", "1"),)
+        assert raw_tokens("Order", ["not", "a", "dict"]) == ()
+
+
+class TestClassifier:
+    def test_groups_never_repeat_a_key_and_earlier_duplicates_are_warned(self) -> None:
+        classifier = Classifier(SPECS["Product"])
+        batch = list(enumerate([{"sku": "a"}, {"sku": "b"}, {"sku": "a"}, {}, {"sku": "a"}]))
+        out = classifier.classify(batch)
+        assert [[p.index for p in g] for g in out.groups] == [[0, 1], [2], [4]]
+        assert (out.rejected, out.duplicates) == (1, 2)
+        assert [(i.index, i.rule) for i in out.issues] == [
+            (0, "duplicate"),
+            (3, "required"),
+            (2, "duplicate"),
+        ]
+
+    def test_a_customer_is_one_key_by_number_or_email(self) -> None:
+        classifier = Classifier(SPECS["Customer"])
+        batch = list(
+            enumerate(
+                [
+                    {"email": "a@x.io", "customerNumber": "1"},
+                    {"email": "B@x.io"},
+                    {"email": "a@x.io"},
+                ]
+            )
+        )
+        out = classifier.classify(batch)
+        assert [[p.index for p in g] for g in out.groups] == [[0, 1], [2]]
+        assert out.duplicates == 1
 
 
 class TestRecords:

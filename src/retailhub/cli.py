@@ -21,7 +21,9 @@ console = Console(stderr=True)
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _start_workers() -> Any:
@@ -53,8 +55,10 @@ def _ensure_demo_tenant() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(created, indent=2) + "\n")
     path.chmod(0o600)
-    console.print("[bold green]Created tenant 'demo'.[/bold green] Its credentials (shown once, "
-                  f"also written to {path}):")
+    console.print(
+        "[bold green]Created tenant 'demo'.[/bold green] Its credentials (shown once, "
+        f"also written to {path}):"
+    )
     print(json.dumps(created, indent=2), flush=True)
 
 
@@ -88,8 +92,11 @@ def serve(
     console.print(f"Retailhub listening on http://{host}:{port}  (API docs: /docs)")
     uvicorn.run(
         create_app(on_startup=startup, on_shutdown=shutdown),
-        host=host, port=port, log_level="info", access_log=False,
-    )  # fmt: skip
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @app.command()
@@ -98,8 +105,10 @@ def worker() -> None:
     _logging()
     settings = get_settings()
     if not settings.is_postgresql:
-        console.print("[red]`retailhub worker` needs PostgreSQL (RETAILHUB_DATABASE_URL); "
-                      "on SQLite, `retailhub serve` runs the jobs in-process.[/red]")
+        console.print(
+            "[red]`retailhub worker` needs PostgreSQL (RETAILHUB_DATABASE_URL); "
+            "on SQLite, `retailhub serve` runs the jobs in-process.[/red]"
+        )
         raise typer.Exit(2)
     from retailhub import migrate
     from retailhub.worker.queue import run_worker

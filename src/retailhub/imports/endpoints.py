@@ -1,6 +1,5 @@
 """The five Listrak import operations, and the import status routes Listrak lacks."""
 
-
 import itertools
 import tempfile
 from typing import Annotated, Any, BinaryIO
@@ -19,7 +18,7 @@ from retailhub.imports import service
 from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import Issue
 from retailhub.imports.payload import BodyChecker, MalformedBody
-from retailhub.imports.pipeline import Classifier, last_occurrences
+from retailhub.imports.pipeline import Classifier
 from retailhub.imports.schemas import (
     ImportList,
     ImportRead,
@@ -54,13 +53,23 @@ class TooLarge(DomainError):
 def _issue_read(i: Issue | ImportIssue) -> IssueRead:
     if isinstance(i, ImportIssue):
         return IssueRead(
-            severity=i.severity, index=i.record_index, line=i.line, field=i.field,
-            rule=i.rule, message=i.message, value=i.value,
-        )  # fmt: skip
+            severity=i.severity,
+            index=i.record_index,
+            line=i.line,
+            field=i.field,
+            rule=i.rule,
+            message=i.message,
+            value=i.value,
+        )
     return IssueRead(
-        severity=i.severity, index=i.index, line=i.line, field=i.field,
-        rule=i.rule, message=i.message, value=i.value,
-    )  # fmt: skip
+        severity=i.severity,
+        index=i.index,
+        line=i.line,
+        field=i.field,
+        rule=i.rule,
+        message=i.message,
+        value=i.value,
+    )
 
 
 def import_read(job: ImportJob) -> ImportRead:
@@ -95,7 +104,8 @@ async def _spool_body(request: Request) -> tuple[BinaryIO, BodyChecker]:
     if length and length.isdigit() and int(length) > settings.max_body_bytes:
         raise too_large
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=settings.data_dir)
+    # Closed by the caller once the payload is stored.
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=settings.data_dir)  # noqa: SIM115
     checker = BodyChecker()
     try:
         async for chunk in request.stream():
@@ -115,15 +125,14 @@ async def _spool_body(request: Request) -> tuple[BinaryIO, BodyChecker]:
 def _validate_only(entity: str, spool: BinaryIO) -> ValidationReport:
     spec = SPECS[entity]
     spool.seek(0)
-    received, winners = last_occurrences(entity, ijson.items(spool, "item", use_float=True))
-    spool.seek(0)
-    classifier = Classifier(spec, winners)
+    classifier = Classifier(spec)
     records = enumerate(ijson.items(spool, "item", use_float=True))
-    valid = rejected = duplicates = 0
+    received = valid = rejected = duplicates = 0
     issues: list[Issue] = []
     total_issues = 0
     while batch := list(itertools.islice(records, 5000)):
         result = classifier.classify(batch)
+        received += len(batch)
         valid += len(result.valid)
         rejected += result.rejected
         duplicates += result.duplicates
@@ -141,7 +150,7 @@ def _validate_only(entity: str, spool: BinaryIO) -> ValidationReport:
             "rejected": rejected,
             "duplicates": duplicates,
             "warnings": warnings,
-        },  # fmt: skip
+        },
         errors=[_issue_read(i) for i in issues],
         truncated=total_issues > len(issues),
     )
@@ -273,9 +282,13 @@ def get_import_errors(
     """Every rejected record (severity `error`: index, field path, rule, message, offending
     value) and every warning, in record order. Page with `count` and `cursor`."""
     rows, total = service.list_issues(
-        session, tenant_id=token.tenant_id, import_id=resourceId, severity=severity,
-        after=cursor, limit=count + 1,
-    )  # fmt: skip
+        session,
+        tenant_id=token.tenant_id,
+        import_id=resourceId,
+        severity=severity,
+        after=cursor,
+        limit=count + 1,
+    )
     page = rows[:count]
     return IssueList(
         resourceId=resourceId,

@@ -59,9 +59,11 @@ def _customer_key(r: Row) -> tuple[Any, ...] | Issue:
     email = normalize_email(r.get("email"))
     if number is None and email is None:
         return Issue(
-            "error", "email", "required",
+            "error",
+            "email",
+            "required",
             "A customer needs an email or a customerNumber to be matched on.",
-        )  # fmt: skip
+        )
     return (number, email)
 
 
@@ -69,16 +71,22 @@ def _rating_summary_key(r: Row) -> tuple[Any, ...] | Issue:
     for name in ("provider", "providerProductID"):
         if not r.get(name):
             return Issue(
-                "error", name, "required",
+                "error",
+                name,
+                "required",
                 f"{name} is needed to match the rating summaries of a product.",
-            )  # fmt: skip
+            )
     return (r["provider"], r["providerProductID"])
 
 
 SPECS: dict[str, EntitySpec] = {
     "Product": EntitySpec(
-        name="Product", scope="Product", table="products", key_columns=("sku",),
-        key=_product_key, describe="sku",
+        name="Product",
+        scope="Product",
+        table="products",
+        key_columns=("sku",),
+        key=_product_key,
+        describe="sku",
         columns=lambda r: {
             "master_sku": r.get("masterSku"),
             "title": r.get("title"),
@@ -88,8 +96,12 @@ SPECS: dict[str, EntitySpec] = {
         },
     ),
     "Order": EntitySpec(
-        name="Order", scope="Order", table="orders", key_columns=("order_number",),
-        key=_order_key, describe="orderNumber",
+        name="Order",
+        scope="Order",
+        table="orders",
+        key_columns=("order_number",),
+        key=_order_key,
+        describe="orderNumber",
         columns=lambda r: {
             "customer_number": r.get("customerNumber"),
             "email": normalize_email(r.get("email")),
@@ -101,8 +113,11 @@ SPECS: dict[str, EntitySpec] = {
         },
     ),
     "Customer": EntitySpec(
-        name="Customer", scope="Customer", table="customers",
-        key_columns=("customer_number", "email"), key=_customer_key,
+        name="Customer",
+        scope="Customer",
+        table="customers",
+        key_columns=("customer_number", "email"),
+        key=_customer_key,
         describe="customerNumber/email",
         columns=lambda r: {
             "first_name": r.get("firstName"),
@@ -111,15 +126,21 @@ SPECS: dict[str, EntitySpec] = {
         },
     ),
     "Review": EntitySpec(
-        name="Review", scope="Review", table="reviews",
-        key_columns=("provider", "provider_review_id"), key=_review_key,
+        name="Review",
+        scope="Review",
+        table="reviews",
+        key_columns=("provider", "provider_review_id"),
+        key=_review_key,
         describe="provider/providerReviewID",
         columns=lambda r: {"provider_product_id": r["providerProductID"]},
     ),
     "RatingSummary": EntitySpec(
-        name="RatingSummary", scope="Review", table="rating_summaries",
-        key_columns=("provider", "provider_product_id"), key=_rating_summary_key,
+        name="RatingSummary",
+        scope="Review",
+        table="rating_summaries",
+        key_columns=("provider", "provider_product_id"),
+        key=_rating_summary_key,
         describe="provider/providerProductID",
         columns=lambda r: {},
     ),
-}  # fmt: skip
+}

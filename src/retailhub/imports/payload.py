@@ -101,7 +101,7 @@ class _ChunkStream(io.RawIOBase):
         self._sessions = sessions
         self._import_id = import_id
         self._seq = 0
-        self._buffer = b""
+        self._buffer = memoryview(b"")
         self._done = False
 
     def readable(self) -> bool:
@@ -125,7 +125,7 @@ class _ChunkStream(io.RawIOBase):
             if chunk is None:
                 self._done = True
             else:
-                self._buffer = chunk
+                self._buffer = memoryview(chunk)
         n = min(len(target), len(self._buffer))
         target[:n] = self._buffer[:n]
         self._buffer = self._buffer[n:]

@@ -2,15 +2,16 @@
 
 Pure: no database. The same code serves REST payloads, files and ``validateOnly`` runs.
 
-Duplicate keys: the last record carrying a key wins. A first pass over the payload finds
-the last index of every key, so the earlier records are reported as superseded (warning,
-counted in ``duplicates``) and never written; every record is then counted exactly once:
-``received = inserted + updated + unchanged + rejected + duplicates``.
+Duplicate keys in one payload are applied in order, so the last record with a key wins.
+When a valid record repeats the key of an earlier one, the earlier one gets a warning
+(rule ``duplicate``) naming the record that superseded it, and ``duplicates`` counts it.
+Every record counts once in ``received = inserted + updated + unchanged + rejected``.
+Within a batch, records are grouped so that no group holds one key twice: each group is
+one set-based write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,82 +32,73 @@ def _s(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def raw_identity(entity: str, raw: Any) -> tuple[Any, ...] | None:
-    """The key a raw record will have once valid, computed without validating it."""
+def raw_tokens(entity: str, raw: Any) -> tuple[tuple[Any, ...], ...]:
+    """The tokens a raw record will have once valid, computed without validating it."""
     if not isinstance(raw, dict):
-        return None
-    if entity == "Product":
-        key: tuple[Any, ...] = (_s(raw.get("sku")),)
-    elif entity == "Order":
-        key = (_s(raw.get("orderNumber")),)
-    elif entity == "Review":
-        key = (_s(raw.get("provider")), _s(raw.get("providerReviewID")))
-    elif entity == "RatingSummary":
-        key = (_s(raw.get("provider")), _s(raw.get("providerProductID")))
-    elif entity == "Customer":
-        number = (_s(raw.get("customerNumber")) or "").strip()
+        return ()
+    if entity == "Customer":
+        number = (_s(raw.get("customerNumber")) or "").strip() or None
+        return tokens(entity, (number, normalize_email(_s(raw.get("email")))))
+    fields = {
+        "Product": ("sku",),
+        "Order": ("orderNumber",),
+        "Review": ("provider", "providerReviewID"),
+        "RatingSummary": ("provider", "providerProductID"),
+    }[entity]
+    key = tuple(_s(raw.get(f)) for f in fields)
+    return () if None in key else (key,)
+
+
+def tokens(entity: str, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+    """What identifies the stored row a valid record writes. A customer is reached by its
+    number and by its email, so both are tokens."""
+    if entity == "Customer":
+        number, email = key
+        found: list[tuple[Any, ...]] = []
         if number:
-            return ("n", number)
-        email = normalize_email(_s(raw.get("email")))
-        return ("e", email) if email else None
-    else:
-        return None
-    return None if None in key else key
-
-
-def last_occurrences(entity: str, raws: Iterable[Any]) -> tuple[int, dict[tuple[Any, ...], int]]:
-    """First pass: the number of records, and for keys that repeat, the index that wins."""
-    last: dict[tuple[Any, ...], int] = {}
-    repeated: set[tuple[Any, ...]] = set()
-    count = 0
-    for index, raw in enumerate(raws):
-        count += 1
-        key = raw_identity(entity, raw)
-        if key is None:
-            continue
-        if key in last:
-            repeated.add(key)
-        last[key] = index
-    return count, {key: last[key] for key in repeated}
+            found.append(("n", number))
+        if email:
+            found.append(("e", email))
+        return tuple(found)
+    return (key,)
 
 
 @dataclass
 class Classified:
-    valid: list[Prepared] = field(default_factory=list)
+    groups: list[list[Prepared]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     rejected: int = 0
     duplicates: int = 0
 
+    @property
+    def valid(self) -> list[Prepared]:
+        return [item for group in self.groups for item in group]
+
 
 class Classifier:
-    def __init__(self, spec: EntitySpec, winners: dict[tuple[Any, ...], int]) -> None:
+    def __init__(self, spec: EntitySpec) -> None:
         self.spec = spec
         self.adapter = schemas.ADAPTERS[spec.name]
         self.known = schemas.KNOWN_FIELDS[spec.name]
-        self.winners = winners
+        # token -> index of the last valid record that carried it
+        self.seen: dict[tuple[Any, ...], int] = {}
         self.unknown_fields: dict[str, int] = {}
+
+    def observe_written(self, index: int, raw: Any) -> None:
+        """Re-observe a record a previous run of this import already wrote (on resume)."""
+        if not isinstance(raw, dict):
+            return
+        for extra in raw.keys() - self.known:
+            self.unknown_fields.setdefault(extra, index)
+        for token in raw_tokens(self.spec.name, raw):
+            self.seen[token] = index
 
     def classify(self, batch: list[tuple[int, Any]]) -> Classified:
         out = Classified()
+        group: list[Prepared] = []
+        in_group: set[tuple[Any, ...]] = set()
         name = self.spec.name
         for index, raw in batch:
-            if self.winners:
-                key = raw_identity(name, raw)
-                winner = self.winners.get(key) if key is not None else None
-                if winner is not None and winner != index:
-                    out.duplicates += 1
-                    out.issues.append(
-                        Issue(
-                            "warning",
-                            self.spec.describe,
-                            "duplicate",
-                            f"Superseded by the record at index {winner} with the same "
-                            f"{self.spec.describe}; this record was not imported.",
-                            value=render_value(key[-1]),
-                            index=index,
-                        )  # fmt: skip
-                    )
-                    continue
             try:
                 clean = self.adapter.validate_python(raw)
             except ValidationError as exc:
@@ -115,13 +107,36 @@ class Classifier:
                 continue
             for extra in raw.keys() - self.known:
                 self.unknown_fields.setdefault(extra, index)
-            key_or_issue = self.spec.key(clean)
-            if isinstance(key_or_issue, Issue):
-                key_or_issue.index = index
+            key = self.spec.key(clean)
+            if isinstance(key, Issue):
+                key.index = index
                 out.rejected += 1
-                out.issues.append(key_or_issue)
+                out.issues.append(key)
                 continue
-            out.valid.append(self._prepare(index, key_or_issue, clean))
+            idents = tokens(name, key)
+            earlier = max((self.seen.get(t, -1) for t in idents), default=-1)
+            if earlier >= 0:
+                out.duplicates += 1
+                out.issues.append(
+                    Issue(
+                        "warning",
+                        self.spec.describe,
+                        "duplicate",
+                        f"Superseded by the record at index {index}, which has the same "
+                        f"{self.spec.describe} and was imported after it.",
+                        value=render_value(key[-1] if key[-1] is not None else key[0]),
+                        index=earlier,
+                    )
+                )
+            for t in idents:
+                self.seen[t] = index
+            if in_group.intersection(idents):
+                out.groups.append(group)
+                group, in_group = [], set()
+            group.append(self._prepare(index, key, clean))
+            in_group.update(idents)
+        if group:
+            out.groups.append(group)
         return out
 
     def _prepare(self, index: int, key: tuple[Any, ...], clean: dict[str, Any]) -> Prepared:
@@ -129,8 +144,10 @@ class Classifier:
         if self.spec.name == "Order":
             items = clean.pop("items", None)
             data = orjson.dumps(clean, option=_DUMP) if items is not None else full
-            return Prepared(index, key, clean, data, content_hash(full), extra={"items": items})
-        return Prepared(index, key, clean, full, content_hash(full))
+            return Prepared(
+                index, key, clean, data.decode(), content_hash(full), extra={"items": items}
+            )
+        return Prepared(index, key, clean, full.decode(), content_hash(full))
 
     def unknown_field_issues(self) -> list[Issue]:
         return [
@@ -141,6 +158,6 @@ class Classifier:
                 f"Field '{name}' is not part of the {self.spec.name} schema and was ignored "
                 "(reported once per import).",
                 index=first,
-            )  # fmt: skip
+            )
             for name, first in sorted(self.unknown_fields.items())
         ]

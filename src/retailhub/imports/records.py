@@ -19,15 +19,41 @@ from typing_extensions import TypedDict
 from retailhub.kit.timeutil import to_utc
 
 DISCOUNT_TYPES = (
-    "NotSet", "PriceOverride", "PriceRule", "Promotion", "SeniorCitizen", "Markdown", "Coupon",
-    "QuantityDiscount", "Rebate", "CashDiscount", "TradeDiscount", "TradeInKind",
-    "PromptPaymentDiscount", "GeneralDiscount", "GiftVoucher", "FlexibleDiscount",
-    "RewardProgram", "ManufacturerReward", "CreditCardReward",
-)  # fmt: skip
+    "NotSet",
+    "PriceOverride",
+    "PriceRule",
+    "Promotion",
+    "SeniorCitizen",
+    "Markdown",
+    "Coupon",
+    "QuantityDiscount",
+    "Rebate",
+    "CashDiscount",
+    "TradeDiscount",
+    "TradeInKind",
+    "PromptPaymentDiscount",
+    "GeneralDiscount",
+    "GiftVoucher",
+    "FlexibleDiscount",
+    "RewardProgram",
+    "ManufacturerReward",
+    "CreditCardReward",
+)
 STATUSES = (
-    "NotSet", "Misc", "PreOrder", "BackOrder", "Pending", "Hold", "Processing", "Shipped",
-    "Completed", "Returned", "Canceled", "Unknown", "Closed",
-)  # fmt: skip
+    "NotSet",
+    "Misc",
+    "PreOrder",
+    "BackOrder",
+    "Pending",
+    "Hold",
+    "Processing",
+    "Shipped",
+    "Completed",
+    "Returned",
+    "Canceled",
+    "Unknown",
+    "Closed",
+)
 
 CONFIG = ConfigDict(coerce_numbers_to_str=True, str_strip_whitespace=False)
 
@@ -353,8 +379,12 @@ ADAPTERS: dict[str, TypeAdapter[Any]] = {
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
     name: frozenset(td.__annotations__)
     for name, td in {
-        "Customer": Customer, "Order": Order, "OrderItem": OrderItem, "Product": Product,
-        "RatingSummary": RatingSummary, "Review": Review,
+        "Customer": Customer,
+        "Order": Order,
+        "OrderItem": OrderItem,
+        "Product": Product,
+        "RatingSummary": RatingSummary,
+        "Review": Review,
     }.items()
-}  # fmt: skip
+}
 _ = NotRequired  # re-exported for symmetry with Required in downstream schemas

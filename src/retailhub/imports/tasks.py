@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -18,17 +19,11 @@ from retailhub import tasks
 from retailhub.config import get_settings
 from retailhub.db import session_factory, session_scope
 from retailhub.imports import payload
-from retailhub.imports.entities import SPECS
+from retailhub.imports.entities import SPECS, EntitySpec
 from retailhub.imports.issues import Issue
-from retailhub.imports.pipeline import Classifier, last_occurrences
+from retailhub.imports.pipeline import Classified, Classifier
 from retailhub.imports.service import FINISHED, RUN_IMPORT
-from retailhub.imports.writers import (
-    INSERTED,
-    UNCHANGED,
-    UPDATED,
-    Superseded,
-    write_batch,
-)
+from retailhub.imports.writers import INSERTED, UNCHANGED, UPDATED, write_batch
 from retailhub.models import ImportIssue, ImportJob, Job
 from retailhub.models.base import utcnow
 
@@ -66,63 +61,27 @@ def run_import(job: Job) -> None:
         tenant_id, entity, checkpoint = imp.tenant_id, imp.entity, imp.processed
     spec = SPECS[entity]
 
-    received, winners = last_occurrences(entity, payload.iter_records(sessions, import_id))
-    classifier = Classifier(spec, winners)
+    classifier = Classifier(spec)
     records = enumerate(payload.iter_records(sessions, import_id))
-    # Records before the checkpoint were written by an earlier run; only re-observe their
-    # unknown fields so the once-per-import warning is not lost.
-    for _index, raw in itertools.islice(records, checkpoint):
-        if isinstance(raw, dict):
-            for extra in raw.keys() - classifier.known:
-                classifier.unknown_fields.setdefault(extra, _index)
+    # Records before the checkpoint were written by an earlier run of this job: only
+    # re-observe them, for duplicate and unknown-field warnings.
+    for index, raw in itertools.islice(records, checkpoint):
+        classifier.observe_written(index, raw)
 
-    batch_size = settings.import_batch_size
-    while batch := list(itertools.islice(records, batch_size)):
-        result = classifier.classify(batch)
-        with session_scope(write=True) as session:
-            now = utcnow()
-            if result.valid:
-                write_batch(session, spec, tenant_id, result.valid, now)
-            tally = {INSERTED: 0, UPDATED: 0, UNCHANGED: 0}
-            issues = list(result.issues)
-            rejected, duplicates = result.rejected, result.duplicates
-            for item in result.valid:
-                if isinstance(item.outcome, Issue):
-                    item.outcome.index = item.index
-                    issues.append(item.outcome)
-                    rejected += 1
-                elif isinstance(item.outcome, Superseded):
-                    duplicates += 1
-                    issues.append(
-                        Issue(
-                            "warning",
-                            spec.describe,
-                            "duplicate",
-                            f"Superseded by the record at index {item.outcome.by_index} for the "
-                            "same customer; this record was not imported.",
-                            index=item.index,
-                        )  # fmt: skip
-                    )
-                else:
-                    tally[str(item.outcome)] += 1
-            if issues:
-                session.execute(insert(ImportIssue), issue_rows(tenant_id, import_id, issues))
-            warnings = sum(1 for i in issues if i.severity == "warning")
-            session.execute(
-                update(ImportJob)
-                .where(ImportJob.id == import_id)
-                .values(
-                    received=received,
-                    processed=ImportJob.processed + len(batch),
-                    inserted=ImportJob.inserted + tally[INSERTED],
-                    updated=ImportJob.updated + tally[UPDATED],
-                    unchanged=ImportJob.unchanged + tally[UNCHANGED],
-                    rejected=ImportJob.rejected + rejected,
-                    duplicates=ImportJob.duplicates + duplicates,
-                    warnings=ImportJob.warnings + warnings,
-                )
-            )
-            tasks.heartbeat(session, job.id)
+    def commit(size: int, result: Classified) -> None:
+        _commit_batch(job.id, import_id, tenant_id, spec, size, result)
+
+    # Validation of batch N+1 (Python) overlaps the database's work on batch N; batches
+    # still commit one at a time, in order, so the checkpoint stays exact.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+        pending: Future[None] | None = None
+        while batch := list(itertools.islice(records, settings.import_batch_size)):
+            result = classifier.classify(batch)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(commit, len(batch), result)
+        if pending is not None:
+            pending.result()
 
     with session_scope(write=True) as session:
         imp = session.get(ImportJob, import_id)
@@ -131,8 +90,50 @@ def run_import(job: Job) -> None:
         if unknown:
             session.execute(insert(ImportIssue), issue_rows(tenant_id, import_id, unknown))
         imp.warnings += len(unknown)
-        imp.received = received
+        imp.received = imp.processed
         finish(session, imp)
+
+
+def _commit_batch(
+    job_id: int,
+    import_id: str,
+    tenant_id: int,
+    spec: EntitySpec,
+    size: int,
+    result: Classified,
+) -> None:
+    """Write one batch with its report lines, counters and checkpoint, in one transaction."""
+    with session_scope(write=True) as session:
+        now = utcnow()
+        for group in result.groups:
+            write_batch(session, spec, tenant_id, group, now)
+        tally = {INSERTED: 0, UPDATED: 0, UNCHANGED: 0}
+        issues = list(result.issues)
+        rejected, duplicates = result.rejected, result.duplicates
+        for item in result.valid:
+            if isinstance(item.outcome, Issue):
+                item.outcome.index = item.index
+                issues.append(item.outcome)
+                rejected += 1
+            else:
+                tally[str(item.outcome)] += 1
+        if issues:
+            session.execute(insert(ImportIssue), issue_rows(tenant_id, import_id, issues))
+        warnings = sum(1 for i in issues if i.severity == "warning")
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == import_id)
+            .values(
+                processed=ImportJob.processed + size,
+                inserted=ImportJob.inserted + tally[INSERTED],
+                updated=ImportJob.updated + tally[UPDATED],
+                unchanged=ImportJob.unchanged + tally[UNCHANGED],
+                rejected=ImportJob.rejected + rejected,
+                duplicates=ImportJob.duplicates + duplicates,
+                warnings=ImportJob.warnings + warnings,
+            )
+        )
+        tasks.heartbeat(session, job_id)
 
 
 def finish(session: Session, imp: ImportJob, *, failed_message: str | None = None) -> None:

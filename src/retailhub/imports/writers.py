@@ -18,10 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from retailhub.imports.entities import EntitySpec, normalize_email
+from retailhub.imports.entities import EntitySpec
 from retailhub.imports.issues import Issue
+from retailhub.models import OrderItem
 
 Key = tuple[Any, ...]
 INSERTED, UPDATED, UNCHANGED = "inserted", "updated", "unchanged"
@@ -34,9 +36,9 @@ class Prepared:
     index: int
     key: Key
     record: dict[str, Any]
-    data: bytes  # canonical JSON of what is stored
+    data: str  # canonical JSON of what is stored
     hash: str
-    outcome: str | Issue | Superseded | None = None
+    outcome: str | Issue | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -49,14 +51,6 @@ def _sqlite_value(value: Any) -> Any:
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, bytes):
-        return value.decode()
-    return value
-
-
-def _pg_value(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode()
     return value
 
 
@@ -102,7 +96,7 @@ def _pg_upsert(
         )
         with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_pg_value(v) for v in row])
+                copy.write_row(row)
         cur.execute(
             f"INSERT INTO {table} AS t ({col_list}) SELECT {col_list} FROM {stage} "
             f"ORDER BY {keys} "
@@ -197,9 +191,14 @@ def _write_simple(
         return
     extra_cols = list(spec.columns(items[0].record))
     cols = [
-        "tenant_id", *spec.key_columns, *extra_cols, "data", "content_hash",
-        "created_at", "updated_at",
-    ]  # fmt: skip
+        "tenant_id",
+        *spec.key_columns,
+        *extra_cols,
+        "data",
+        "content_hash",
+        "created_at",
+        "updated_at",
+    ]
     rows = []
     for it in items:
         extra = spec.columns(it.record)
@@ -221,24 +220,29 @@ def _replace_order_items(
     replaced = [it for it in items if it.outcome != UNCHANGED and it.extra.get("items") is not None]
     if not replaced:
         return
-    conn = session.connection()
-    pg = _is_pg(session)
     numbers = [it.key[0] for it in replaced]
     for start in range(0, len(numbers), 500):
-        chunk = numbers[start : start + 500]
-        marks = ", ".join("?" if not pg else "%s" for _ in chunk)
-        sql = f"DELETE FROM order_items WHERE tenant_id = {'?' if not pg else '%s'} AND order_number IN ({marks})"
-        conn.exec_driver_sql(sql, (tenant_id, *chunk))
+        session.execute(
+            delete(OrderItem).where(
+                OrderItem.tenant_id == tenant_id,
+                OrderItem.order_number.in_(numbers[start : start + 500]),
+            )
+        )
     rows = []
     for it in replaced:
         for line_no, item in enumerate(it.extra["items"], start=1):
             rows.append(
                 (
-                    tenant_id, it.key[0], line_no, item["sku"], item.get("quantity"),
+                    tenant_id,
+                    it.key[0],
+                    line_no,
+                    item["sku"],
+                    item.get("quantity"),
                     None if item.get("price") is None else Decimal(repr(item["price"])),
-                    orjson.dumps(item, option=orjson.OPT_UTC_Z), now,
+                    orjson.dumps(item, option=orjson.OPT_UTC_Z).decode(),
+                    now,
                 )
-            )  # fmt: skip
+            )
     cols = [
         "tenant_id",
         "order_number",
@@ -262,7 +266,7 @@ def _plain_insert(
         raw = session.connection().connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_pg_value(v) for v in row])
+                copy.write_row(row)
     else:
         marks = ", ".join("?" for _ in cols)
         session.connection().exec_driver_sql(
@@ -275,9 +279,15 @@ def _write_rating_summaries(
     session: Session, tenant_id: int, items: list[Prepared], now: datetime
 ) -> None:
     cols = [
-        "tenant_id", "provider", "provider_product_id", "provider_rating_summary_id",
-        "data", "content_hash", "created_at", "updated_at",
-    ]  # fmt: skip
+        "tenant_id",
+        "provider",
+        "provider_product_id",
+        "provider_rating_summary_id",
+        "data",
+        "content_hash",
+        "created_at",
+        "updated_at",
+    ]
     rows = []
     for it in items:
         provider, product = it.key
@@ -287,9 +297,17 @@ def _write_rating_summaries(
                 option=orjson.OPT_UTC_Z | orjson.OPT_SORT_KEYS,
             )
             rows.append(
-                (tenant_id, provider, product, summary["providerRatingSummaryID"], data,
-                 content_hash(data), now, now)
-            )  # fmt: skip
+                (
+                    tenant_id,
+                    provider,
+                    product,
+                    summary["providerRatingSummaryID"],
+                    data.decode(),
+                    content_hash(data),
+                    now,
+                    now,
+                )
+            )
     # The last occurrence of a summary id within one record wins.
     unique = {r[1:4]: r for r in rows}
     changed = upsert_rows(
@@ -339,31 +357,31 @@ def _write_customers(
                 if email:
                     by_email[email] = cid
 
-    Target = tuple[str, int]
-    winners: dict[Target, Prepared] = {}
-    claims_n: dict[str, Target] = {}
-    claims_e: dict[str, Target] = {}
+    # Within one group no two records share a number or an email (see pipeline.tokens),
+    # but two can still reach one stored customer (one by number, one by email): the later
+    # one is written in a second pass, after the first, so that it wins.
+    winners: dict[tuple[str, int], Prepared] = {}
+    later: list[Prepared] = []
     for it in items:
         number, email = it.key
-        t_n = claims_n.get(number) or (("id", by_number[number]) if number in by_number else None)
-        t_e = claims_e.get(email) or (("id", by_email[email]) if email in by_email else None)
-        if t_n and t_e and t_n != t_e:
+        hit_n = by_number.get(number) if number else None
+        hit_e = by_email.get(email) if email else None
+        if hit_n is not None and hit_e is not None and hit_n != hit_e:
             it.outcome = Issue(
-                "error", "email", "conflict",
+                "error",
+                "email",
+                "conflict",
                 f"customerNumber '{number}' and email '{email}' belong to two different "
                 "customers; they are not merged.",
                 value=email,
-            )  # fmt: skip
+            )
             continue
-        target = t_n or t_e or ("new", it.index)
-        previous = winners.get(target)
-        if previous is not None:
-            previous.outcome = Superseded(it.index)
-        winners[target] = it
-        if number:
-            claims_n[number] = target
-        if email:
-            claims_e[email] = target
+        target = hit_n if hit_n is not None else hit_e
+        slot = ("id", target) if target is not None else ("new", it.index)
+        if slot in winners:
+            later.append(it)
+        else:
+            winners[slot] = it
 
     cols = ["first_name", "last_name", "birthday"]
     updates, inserts = [], []
@@ -382,14 +400,21 @@ def _write_customers(
             continue
         it.outcome = UPDATED
         updates.append(
-            (*(extra[c] for c in cols), number or old_number, email or old_email,
-             it.data, it.hash, now, ref)
-        )  # fmt: skip
+            (
+                *(extra[c] for c in cols),
+                number or old_number,
+                email or old_email,
+                it.data,
+                it.hash,
+                now,
+                ref,
+            )
+        )
     if updates:
         names = [*cols, "customer_number", "email", "data", "content_hash", "updated_at"]
         sql = f"UPDATE customers SET {', '.join(f'{c} = {mark}' for c in names)} WHERE id = {mark}"
-        convert = _pg_value if pg else _sqlite_value
-        params = [tuple(convert(v) for v in row) for row in sorted(updates, key=lambda r: r[-1])]
+        ordered = sorted(updates, key=lambda r: r[-1])
+        params = ordered if pg else [tuple(_sqlite_value(v) for v in row) for row in ordered]
         if pg:
             with conn.connection.driver_connection.cursor() as cur:
                 cur.executemany(sql, params)
@@ -397,23 +422,18 @@ def _write_customers(
             conn.exec_driver_sql(sql, params)
     if inserts:
         all_cols = [
-            "tenant_id", "customer_number", "email", *cols, "data", "content_hash",
-            "created_at", "updated_at",
-        ]  # fmt: skip
+            "tenant_id",
+            "customer_number",
+            "email",
+            *cols,
+            "data",
+            "content_hash",
+            "created_at",
+            "updated_at",
+        ]
         _plain_insert(session, "customers", all_cols, inserts)
-
-
-@dataclass(frozen=True, slots=True)
-class Superseded:
-    """A record replaced by a later record with the same key in the same payload."""
-
-    by_index: int
-
-
-def customer_identity(record: dict[str, Any]) -> Key:
-    """What makes two customer records in one payload the same customer."""
-    number = (record.get("customerNumber") or "").strip()
-    return ("n", number) if number else ("e", normalize_email(record.get("email")))
+    if later:
+        _write_customers(session, spec, tenant_id, later, now)
 
 
 def content_hash(data: bytes) -> str:
