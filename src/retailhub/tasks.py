@@ -167,4 +167,4 @@ def claim_next(stale_after: timedelta) -> int | None:
             .where(Job.id == job_id, Job.status.in_(("queued", "running")))
             .values(status="running", heartbeat_at=now, locked_by=WORKER_NAME)
         )
-        return job_id if claimed.rowcount else None
+        return job_id if claimed.rowcount else None  # type: ignore[attr-defined]

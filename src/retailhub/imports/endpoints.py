@@ -79,7 +79,7 @@ def import_read(job: ImportJob) -> ImportRead:
         source=job.source,
         fileName=job.file_name,
         status=job.status,
-        counts=service.counts(job),  # type: ignore[arg-type]
+        counts=service.counts(job),
         message=job.message,
         payloadBytes=job.payload_bytes,
         createdAt=iso(job.created_at) or "",
@@ -105,7 +105,7 @@ async def _spool_body(request: Request) -> tuple[BinaryIO, BodyChecker]:
         raise too_large
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Closed by the caller once the payload is stored.
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=settings.data_dir)  # noqa: SIM115
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(settings.data_dir))  # noqa: SIM115
     checker = BodyChecker()
     try:
         async for chunk in request.stream():
@@ -144,7 +144,7 @@ def _validate_only(entity: str, spool: BinaryIO) -> ValidationReport:
     warnings = sum(1 for i in issues if i.severity == "warning")
     return ValidationReport(
         entity=entity,
-        counts={  # type: ignore[arg-type]
+        counts={
             "received": received,
             "valid": valid,
             "rejected": rejected,

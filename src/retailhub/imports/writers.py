@@ -42,6 +42,13 @@ class Prepared:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _raw(session: Session) -> Any:
+    """The psycopg connection under the session (for COPY and executemany)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    return raw
+
+
 def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -85,7 +92,7 @@ def _pg_upsert(
     set_clause: str,
     rows: Sequence[tuple[Any, ...]],
 ) -> dict[Key, str]:
-    raw = session.connection().connection.driver_connection
+    raw = _raw(session)
     stage = f"_stage_{table}"
     col_list = ", ".join(cols)
     keys = ", ".join(key_columns)
@@ -263,8 +270,10 @@ def _plain_insert(
     if not rows:
         return
     if _is_pg(session):
-        raw = session.connection().connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+        with (
+            _raw(session).cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
     else:
@@ -416,7 +425,7 @@ def _write_customers(
         ordered = sorted(updates, key=lambda r: r[-1])
         params = ordered if pg else [tuple(_sqlite_value(v) for v in row) for row in ordered]
         if pg:
-            with conn.connection.driver_connection.cursor() as cur:
+            with _raw(session).cursor() as cur:
                 cur.executemany(sql, params)
         else:
             conn.exec_driver_sql(sql, params)

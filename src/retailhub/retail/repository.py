@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+__all__ = ["Customer", "Order", "Product", "RatingSummary", "Review"]
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -13,16 +15,14 @@ from retailhub.models import Customer, Order, OrderItem, Product, RatingSummary,
 M = TypeVar("M", Customer, Order, Product, Review, RatingSummary)
 
 
-def page(
-    session: Session, stmt: Select[tuple[M]], model: type[M], *, after: int, limit: int
-) -> list[M]:
+def page(session: Session, stmt: Select[M], model: type[M], *, after: int, limit: int) -> list[M]:
     stmt = stmt.where(model.id > after).order_by(model.id).limit(limit)
     return list(session.scalars(stmt))
 
 
 def customers(
     session: Session, tenant_id: int, *, email: str | None, customer_number: str | None
-) -> Select[tuple[Customer]]:
+) -> Select[Customer]:
     stmt = select(Customer).where(Customer.tenant_id == tenant_id)
     if email:
         stmt = stmt.where(Customer.email == normalize_email(email))
@@ -47,7 +47,7 @@ def customer_by_ref(session: Session, tenant_id: int, ref: str) -> Customer | No
 
 def orders(
     session: Session, tenant_id: int, *, email: str | None, customer_number: str | None
-) -> Select[tuple[Order]]:
+) -> Select[Order]:
     stmt = select(Order).where(Order.tenant_id == tenant_id)
     if email:
         stmt = stmt.where(Order.email == normalize_email(email))
@@ -85,7 +85,7 @@ def products(
     master_sku: str | None,
     category: str | None,
     brand: str | None,
-) -> Select[tuple[Product]]:
+) -> Select[Product]:
     stmt = select(Product).where(Product.tenant_id == tenant_id)
     if master_sku:
         stmt = stmt.where(Product.master_sku == master_sku)
@@ -102,7 +102,7 @@ def product_by_sku(session: Session, tenant_id: int, sku: str) -> Product | None
 
 def reviews(
     session: Session, tenant_id: int, *, provider_product_id: str | None, provider: str | None
-) -> Select[tuple[Review]]:
+) -> Select[Review]:
     stmt = select(Review).where(Review.tenant_id == tenant_id)
     if provider_product_id:
         stmt = stmt.where(Review.provider_product_id == provider_product_id)
@@ -113,7 +113,7 @@ def reviews(
 
 def rating_summaries(
     session: Session, tenant_id: int, *, provider_product_id: str | None, provider: str | None
-) -> Select[tuple[RatingSummary]]:
+) -> Select[RatingSummary]:
     stmt = select(RatingSummary).where(RatingSummary.tenant_id == tenant_id)
     if provider_product_id:
         stmt = stmt.where(RatingSummary.provider_product_id == provider_product_id)
