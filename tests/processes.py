@@ -323,17 +323,23 @@ class Deployment:
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         """Run one statement on the deployment's database; ``?`` placeholders on both."""
         if self.backend == "postgresql":
-            with psycopg.connect(self.pg_url, autocommit=True) as conn:
-                cur = conn.execute(query.replace("?", "%s"), params)  # type: ignore[arg-type]
+            with psycopg.connect(self.pg_url, autocommit=True) as pg:
+                cur = pg.execute(query.replace("?", "%s"), params)
                 return list(cur.fetchall()) if cur.description else []
-        conn = sqlite3.connect(self.data_dir / "retailhub.db", timeout=60)
+        lite = sqlite3.connect(self.data_dir / "retailhub.db", timeout=60)
         try:
-            cur = conn.execute(query, params)
-            rows = cur.fetchall()
-            conn.commit()
+            rows = lite.execute(query, params).fetchall()
+            lite.commit()
             return rows
         finally:
-            conn.close()
+            lite.close()
+
+    def tables(self) -> list[str]:
+        if self.backend == "postgresql":
+            query = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        else:
+            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return sorted(str(r[0]) for r in self.sql(query))
 
     def json_value(self, value: Any) -> Any:
         """A JSON column as read by :meth:`sql` (text on SQLite, decoded on PostgreSQL)."""

@@ -49,16 +49,14 @@ def _ensure_demo_tenant() -> None:
     with session_scope(write=True) as session:
         if tenants.count_tenants(session):
             if path.exists():
-                console.print(f"Demo tenant credentials: [bold]{path}[/bold]")
+                print(f"Demo tenant credentials: {path}", file=sys.stderr)
             return
         created = tenants.create_tenant(session, slug="demo", name="Demo merchant")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(created, indent=2) + "\n")
-    path.chmod(0o600)
-    console.print(
-        "[bold green]Created tenant 'demo'.[/bold green] Its credentials (shown once, "
-        f"also written to {path}):"
-    )
+        # Written before the commit: a tenant whose secret was never saved cannot exist.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(created, indent=2) + "\n")
+        path.chmod(0o600)
+    print(f"Created tenant 'demo'. Its credentials (also in {path}):", file=sys.stderr)
     print(json.dumps(created, indent=2), flush=True)
 
 

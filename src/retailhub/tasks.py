@@ -7,7 +7,9 @@ Handlers must be idempotent: a job whose worker died is run again.
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import threading
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -28,7 +30,7 @@ Handler = Callable[[Job], None]
 _HANDLERS: dict[str, Handler] = {}
 
 PROCRASTINATE_TASK = "retailhub.run_job"
-WORKER_NAME = f"{socket.gethostname()}:{__import__('os').getpid()}"
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def task(name: str) -> Callable[[Handler], Handler]:
@@ -78,14 +80,56 @@ def _notify_queue(session: Session, job: Job) -> None:
     )
 
 
-def heartbeat(session: Session, job_id: int) -> None:
-    session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow()))
+class JobLost(Exception):
+    """This run no longer owns its job: another run took it over (this one was presumed
+    dead). Whatever this run had not committed is rolled back and it stops quietly."""
+
+
+def _owned(job: Job) -> Any:
+    return (Job.id == job.id) & (Job.attempts == job.attempts) & (Job.status == "running")
+
+
+def heartbeat(session: Session, job: Job) -> None:
+    """Say this run is alive, in the caller's transaction; raises JobLost if the job was
+    taken over, so a handler calls it in every transaction that records progress."""
+    result = session.execute(update(Job).where(_owned(job)).values(heartbeat_at=utcnow()))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise JobLost(f"job {job.id} attempt {job.attempts} was taken over")
+
+
+class _Heartbeat:
+    """Keeps a running job's heartbeat fresh while its handler works between commits."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"heartbeat-{job.id}", daemon=True)
+
+    def _run(self) -> None:
+        interval = max(get_settings().worker_heartbeat_seconds, 0.5)
+        while not self.stop.wait(interval):
+            try:
+                with session_scope(write=True) as session:
+                    heartbeat(session, self.job)
+            except JobLost:
+                return
+            except Exception:
+                log.exception("heartbeat of job %s failed", self.job.id)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 def run_job(job_id: int) -> None:
     """Run one job to its end: claim it, call its handler, record the outcome.
 
-    A job already finished is skipped, so a redelivered job has no second effect.
+    A finished job is skipped, so a redelivered job has no second effect. Each run owns the
+    job by its attempt number; a run that lost it (see JobLost) changes nothing more.
     """
     load_handlers()
     with session_scope(write=True) as session:
@@ -100,13 +144,18 @@ def run_job(job_id: int) -> None:
     try:
         if handler is None:
             raise LookupError(f"no handler for task {job.task!r}")
-        handler(job)
+        with _Heartbeat(job):
+            handler(job)
+    except JobLost:
+        log.warning("job %s: attempt %s was taken over by another run", job_id, job.attempts)
+        return
     except Exception:
         error = traceback.format_exc()
         log.exception("job %s (%s) failed", job_id, job.task)
         with session_scope(write=True) as session:
-            current = session.get(Job, job_id)
-            assert current is not None
+            current = session.scalar(select(Job).where(_owned(job)))
+            if current is None:
+                return
             current.last_error = error[-4000:]
             current.locked_by = None
             if current.attempts >= current.max_attempts:
@@ -121,10 +170,10 @@ def run_job(job_id: int) -> None:
                 current.run_at = utcnow() + timedelta(seconds=delay)
                 _notify_queue(session, current)
         return
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         session.execute(
             update(Job)
-            .where(Job.id == job_id)
+            .where(_owned(job))
             .values(status="succeeded", finished_at=utcnow(), locked_by=None)
         )
 
@@ -144,27 +193,45 @@ def _for_update(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def held_by_live_local_process(locked_by: str | None) -> bool:
+    """Whether a job's runner is a process of this host that still exists."""
+    if not locked_by or ":" not in locked_by:
+        return False
+    host, _, pid = locked_by.rpartition(":")
+    if host != WORKER_NAME.rpartition(":")[0] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def claim_next(stale_after: timedelta) -> int | None:
-    """For the in-process runner: take the next due job (or one whose runner went silent)."""
+    """For the in-process runner: take the next due job, or one whose runner went silent
+    (unless that runner is a live process on this host, merely slow)."""
     now = utcnow()
     with session_scope(write=True) as session:
         stmt = (
-            select(Job.id)
+            select(Job.id, Job.status, Job.locked_by)
             .where(
                 ((Job.status == "queued") & (Job.run_at <= now))
                 | ((Job.status == "running") & (Job.heartbeat_at < now - stale_after))
             )
             .order_by(Job.run_at, Job.id)
-            .limit(1)
+            .limit(20)
         )
         if _for_update(session):
             stmt = stmt.with_for_update(skip_locked=True)
-        job_id = session.scalar(stmt)
-        if job_id is None:
-            return None
-        claimed = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status.in_(("queued", "running")))
-            .values(status="running", heartbeat_at=now, locked_by=WORKER_NAME)
-        )
-        return job_id if claimed.rowcount else None  # type: ignore[attr-defined]
+        for job_id, status, locked_by in session.execute(stmt).all():
+            if status == "running" and held_by_live_local_process(locked_by):
+                continue
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(status="running", heartbeat_at=now, locked_by=WORKER_NAME)
+            )
+            return int(job_id)
+        return None

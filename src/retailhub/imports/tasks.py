@@ -53,6 +53,7 @@ def run_import(job: Job) -> None:
     settings = get_settings()
     sessions = session_factory()
     with session_scope(write=True) as session:
+        tasks.heartbeat(session, job)
         imp = session.get(ImportJob, import_id)
         if imp is None or imp.status in FINISHED:
             return
@@ -69,7 +70,7 @@ def run_import(job: Job) -> None:
         classifier.observe_written(index, raw)
 
     def commit(size: int, result: Classified) -> None:
-        _commit_batch(job.id, import_id, tenant_id, spec, size, result)
+        _commit_batch(job, import_id, tenant_id, spec, size, result)
 
     # Validation of batch N+1 (Python) overlaps the database's work on batch N; batches
     # still commit one at a time, in order, so the checkpoint stays exact.
@@ -84,6 +85,7 @@ def run_import(job: Job) -> None:
             pending.result()
 
     with session_scope(write=True) as session:
+        tasks.heartbeat(session, job)
         imp = session.get(ImportJob, import_id)
         assert imp is not None
         unknown = classifier.unknown_field_issues()
@@ -95,7 +97,7 @@ def run_import(job: Job) -> None:
 
 
 def _commit_batch(
-    job_id: int,
+    job: Job,
     import_id: str,
     tenant_id: int,
     spec: EntitySpec,
@@ -133,7 +135,7 @@ def _commit_batch(
                 warnings=ImportJob.warnings + warnings,
             )
         )
-        tasks.heartbeat(session, job_id)
+        tasks.heartbeat(session, job)
 
 
 def finish(session: Session, imp: ImportJob, *, failed_message: str | None = None) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from retailhub import tasks
 from retailhub.config import get_settings
@@ -17,27 +16,19 @@ from retailhub.models import Job
 log = logging.getLogger(__name__)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover_orphans() -> int:
     """Requeue running jobs whose runner was a process of this host that no longer exists
     (a crash or kill mid-job): they resume at once instead of after the stale timeout."""
-    host = tasks.WORKER_NAME.rsplit(":", 1)[0]
+    host = tasks.WORKER_NAME.rpartition(":")[0]
     with session_scope(write=True) as session:
         orphans = [
-            job.id
-            for job in session.query(Job).filter(Job.status == "running")
-            if job.locked_by
-            and job.locked_by.rsplit(":", 1)[0] == host
-            and not _pid_alive(int(job.locked_by.rsplit(":", 1)[1]))
+            job_id
+            for job_id, locked_by in session.execute(
+                select(Job.id, Job.locked_by).where(Job.status == "running")
+            )
+            if locked_by
+            and locked_by.rpartition(":")[0] == host
+            and not tasks.held_by_live_local_process(locked_by)
         ]
         if orphans:
             session.execute(

@@ -60,6 +60,8 @@ async def run_worker_async(
         try:
             await app.run_worker_async(
                 concurrency=settings.worker_concurrency,
+                # A retried job sends no notification; poll often enough to pick it up soon.
+                fetch_job_polling_interval=1.0,
                 update_heartbeat_interval=settings.worker_heartbeat_seconds,
                 stalled_worker_timeout=settings.worker_stalled_seconds,
                 install_signal_handlers=install_signal_handlers,

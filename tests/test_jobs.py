@@ -1,0 +1,44 @@
+"""Job ownership: a run that was presumed dead and replaced cannot record anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from retailhub import tasks
+from retailhub.db import session_scope
+from retailhub.models import Job
+from retailhub.models.base import utcnow
+from tests.conftest import Tenant
+
+
+def test_a_replaced_run_loses_its_job(tenant: Tenant) -> None:
+    with session_scope(write=True) as session:
+        row = Job(
+            tenant_id=tenant.creds["tenant_id"],
+            task="no.such.task",
+            args={},
+            status="running",
+            attempts=2,
+            heartbeat_at=utcnow(),
+            locked_by="elsewhere:1",
+        )
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    old_run = Job(id=job_id, attempts=1)
+    current_run = Job(id=job_id, attempts=2)
+    with session_scope(write=True) as session, pytest.raises(tasks.JobLost):
+        tasks.heartbeat(session, old_run)
+    with session_scope(write=True) as session:
+        tasks.heartbeat(session, current_run)
+        session.get(Job, job_id).status = "failed"  # type: ignore[union-attr]
+    with session_scope(write=True) as session, pytest.raises(tasks.JobLost):
+        tasks.heartbeat(session, current_run)
+
+
+def test_live_local_runner_is_not_taken_over() -> None:
+    assert tasks.held_by_live_local_process(tasks.WORKER_NAME)
+    host = tasks.WORKER_NAME.rpartition(":")[0]
+    assert not tasks.held_by_live_local_process(f"{host}:999999999")
+    assert not tasks.held_by_live_local_process("another-host:1")
+    assert not tasks.held_by_live_local_process(None)
