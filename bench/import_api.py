@@ -591,9 +591,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if min(args.products, args.orders, args.payload_mb) < 0:
         parser.error("sizes cannot be negative")
+    if args.database_url and not args.database_url.startswith("postgresql"):
+        parser.error("--database-url must be a PostgreSQL URL (use --sqlite for SQLite)")
     if not (args.products or args.orders or args.payload_mb):
         parser.error("nothing to do: --products, --orders and --payload-mb are all 0")
     return args
+
+
+def code_version() -> str:
+    """The commit the server runs, flagged when ``src`` has uncommitted changes."""
+    try:
+        git = ["git", "-C", str(ROOT)]
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head} (uncommitted changes in src/)" if dirty else head
 
 
 def _libpq(url: str) -> str:
@@ -641,13 +658,14 @@ def build_phases(args: argparse.Namespace, work: Path) -> list[Phase]:
 def run(args: argparse.Namespace, work: Path, database_url: str | None) -> None:
     phases = build_phases(args, work)
     backend = "sqlite" if database_url is None else "postgresql"
+    backend += f", code {code_version()}"
     server = Server(args.port, work / "data", database_url)
     copies: list[tuple[Phase, CopyResult]] = []
     hwm_kb: int | None = None
     baseline_kb = 0
     try:
         server.start()
-        print(f"\nserver pid {server.pid} on {server.base_url} ({backend}); log {server.log_path}")
+        print(f"\nserver pid {server.pid} on {server.base_url} ({backend})")
         client_id, client_secret = server.credentials()
         timeout = httpx.Timeout(1800, connect=10)
         with httpx.Client(base_url=server.base_url, timeout=timeout) as client:
@@ -716,6 +734,8 @@ def report(
     print(f"server log: {len(problems)} warning/error line(s)")
     for line in problems[:10]:
         print(f"  {line}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"host: {os.cpu_count()} CPUs, load average {load} (1/5/15 min) at the end")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import field_path, render_value
 from retailhub.imports.payload import BodyChecker, MalformedBody
-from retailhub.imports.entities import SPECS
 from retailhub.imports.pipeline import Classifier, raw_tokens
 from retailhub.imports.records import ADAPTERS
 from retailhub.kit.timeutil import iso, to_utc
