@@ -2,39 +2,53 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 
 from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import field_path, render_value
-from retailhub.imports.payload import BodyChecker, MalformedBody
+from retailhub.imports.payload import MalformedBody, check_start, iter_lines, normalize
 from retailhub.imports.pipeline import Classifier, raw_tokens
 from retailhub.imports.records import ADAPTERS
 from retailhub.kit.timeutil import iso, to_utc
 
 
-class TestBodyChecker:
-    def test_counts_records_across_chunk_boundaries(self) -> None:
-        body = b'[{"sku": "a,]"}, {"sku": "b"}, {"x": [1, {"y": 2}]}]'
-        checker = BodyChecker()
-        for i in range(0, len(body), 3):
-            checker.feed(body[i : i + 3])
-        checker.close()
-        assert (checker.count, checker.size) == (3, len(body))
+def _normalize(body: bytes) -> bytes:
+    out = io.BytesIO()
+    normalize(io.BytesIO(body), out)
+    return out.getvalue()
 
-    @pytest.mark.parametrize("body", [b"", b"   ", b"{}", b"[", b"[1 2]", b'["\xff"]'])
+
+class TestNormalize:
+    def test_records_become_json_lines(self) -> None:
+        body = b'[{"sku": "a,]"}, {"sku": "b"},\n {"x": [1, {"y": 2.5}]}]'
+        out, lines = io.BytesIO(), io.BytesIO()
+        assert normalize(io.BytesIO(body), out) == 3
+        lines = out.getvalue()
+        assert list(iter_lines([lines[:7], lines[7:]])) == [
+            {"sku": "a,]"},
+            {"sku": "b"},
+            {"x": [1, {"y": 2.5}]},
+        ]
+
+    def test_integers_beyond_64_bits_are_refused_clearly(self) -> None:
+        with pytest.raises(MalformedBody, match="number too large"):
+            _normalize(b'[{"qoh": 123456789012345678901234567890}]')
+
+    @pytest.mark.parametrize("body", [b"", b"   ", b"{}", b"[", b"[1 2]", b'["\xff"]', b"[] x"])
     def test_rejects(self, body: bytes) -> None:
-        checker = BodyChecker()
         with pytest.raises(MalformedBody):
-            checker.feed(body)
-            checker.close()
+            _normalize(body)
 
     def test_accepts_utf8_bom(self) -> None:
-        checker = BodyChecker()
-        assert checker.feed(b'\xef\xbb\xbf[{"sku": "a"}]') == b'[{"sku": "a"}]'
-        checker.close()
-        assert checker.count == 1
+        assert _normalize(b'\xef\xbb\xbf[{"sku": "a"}]') == b'{"sku":"a"}\n'
+
+    def test_start_check(self) -> None:
+        assert check_start(b"  \n") is None
+        assert check_start(b"\xef\xbb\xbf [") is True
+        assert check_start(b' {"a": 1}') is False
 
 
 class TestKeys:

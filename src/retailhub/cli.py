@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from retailhub.config import get_settings
+from retailhub.kit.runtime import tune_gc
 
 app = typer.Typer(help="Retailhub: retail data and loyalty platform.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
@@ -77,6 +78,7 @@ def serve(
     _logging()
     migrate.upgrade()
     _ensure_demo_tenant()
+    tune_gc()
     runner: list[Any] = []
 
     def startup() -> None:
@@ -112,6 +114,7 @@ def worker() -> None:
     from retailhub.worker.queue import run_worker
 
     migrate.upgrade()
+    tune_gc()
     run_worker(settings)
 
 

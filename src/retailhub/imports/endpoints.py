@@ -1,23 +1,24 @@
 """The five Listrak import operations, and the import status routes Listrak lacks."""
 
+import hashlib
 import itertools
 import tempfile
+from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO
 
-import ijson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from retailhub.auth.service import TokenInfo
-from retailhub.config import get_settings
+from retailhub.config import Settings, get_settings
 from retailhub.db import session_scope
 from retailhub.deps import SessionDep, require_scope
 from retailhub.errors import DomainError
 from retailhub.imports import service
 from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import Issue
-from retailhub.imports.payload import BodyChecker, MalformedBody
+from retailhub.imports.payload import MalformedBody, check_start, iter_file_records, normalize
 from retailhub.imports.pipeline import Classifier
 from retailhub.imports.schemas import (
     ImportList,
@@ -88,7 +89,23 @@ def import_read(job: ImportJob) -> ImportRead:
     )
 
 
-async def _spool_body(request: Request) -> tuple[BinaryIO, BodyChecker]:
+@dataclass
+class Body:
+    lines: BinaryIO  # the records as JSON lines
+    count: int
+    size: int
+    sha256: str
+
+
+def _spool(settings: Settings) -> BinaryIO:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return tempfile.SpooledTemporaryFile(  # type: ignore[return-value]
+        max_size=SPOOL_IN_MEMORY, dir=str(settings.data_dir)
+    )
+
+
+async def _receive_body(request: Request) -> Body:
+    """Stream the body to a spool (bounded memory), then parse it into JSON lines."""
     settings = get_settings()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -103,30 +120,38 @@ async def _spool_body(request: Request) -> tuple[BinaryIO, BodyChecker]:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > settings.max_body_bytes:
         raise too_large
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # Closed by the caller once the payload is stored.
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(settings.data_dir))  # noqa: SIM115
-    checker = BodyChecker()
+    malformed = DomainError(
+        "The request body must be a JSON array.", code="ERROR_MALFORMED_REQUEST_BODY"
+    )
+    raw, lines = _spool(settings), _spool(settings)
+    size, digest, head = 0, hashlib.sha256(), b""
     try:
         async for chunk in request.stream():
-            if len(chunk) + checker.size > settings.max_body_bytes:
+            size += len(chunk)
+            if size > settings.max_body_bytes:
                 raise too_large
-            spool.write(checker.feed(chunk))
-        checker.close()
+            if len(head) < 64:
+                head += chunk[:64]
+                if check_start(head) is False:
+                    raise malformed
+            digest.update(chunk)
+            raw.write(chunk)
+        count = await run_in_threadpool(normalize, raw, lines)
     except MalformedBody as exc:
-        spool.close()
-        raise DomainError(str(exc), status=400, code="ERROR_MALFORMED_REQUEST_BODY") from None
+        lines.close()
+        raise DomainError(str(exc), code="ERROR_MALFORMED_REQUEST_BODY") from None
     except BaseException:
-        spool.close()
+        lines.close()
         raise
-    return spool, checker  # type: ignore[return-value]
+    finally:
+        raw.close()
+    return Body(lines=lines, count=count, size=size, sha256=digest.hexdigest())
 
 
-def _validate_only(entity: str, spool: BinaryIO) -> ValidationReport:
+def _validate_only(entity: str, body: Body) -> ValidationReport:
     spec = SPECS[entity]
-    spool.seek(0)
     classifier = Classifier(spec)
-    records = enumerate(ijson.items(spool, "item", use_float=True))
+    records = enumerate(iter_file_records(body.lines))
     received = valid = rejected = duplicates = 0
     issues: list[Issue] = []
     total_issues = 0
@@ -156,17 +181,17 @@ def _validate_only(entity: str, spool: BinaryIO) -> ValidationReport:
     )
 
 
-def _accept(entity: str, token: TokenInfo, spool: BinaryIO, checker: BodyChecker) -> str:
+def _accept(entity: str, token: TokenInfo, body: Body) -> str:
     with session_scope() as session:
         job = service.create_import(
             session,
             tenant_id=token.tenant_id,
             entity=entity,
             source="api",
-            payload_file=spool,
-            size=checker.size,
-            sha256=checker.sha256.hexdigest(),
-            received=checker.count,
+            payload_file=body.lines,
+            size=body.size,
+            sha256=body.sha256,
+            received=body.count,
         )
         return job.id
 
@@ -181,14 +206,14 @@ def _make_post(entity: str, operation_id: str, summary: str) -> None:
             bool, Query(description="Validate and report without storing anything.")
         ] = False,
     ) -> Any:
-        spool, checker = await _spool_body(request)
+        body = await _receive_body(request)
         try:
             if validateOnly:
-                report = await run_in_threadpool(_validate_only, entity, spool)
+                report = await run_in_threadpool(_validate_only, entity, body)
                 return JSONResponse(report.model_dump(), status_code=200)
-            resource_id = await run_in_threadpool(_accept, entity, token, spool, checker)
+            resource_id = await run_in_threadpool(_accept, entity, token, body)
         finally:
-            spool.close()
+            body.lines.close()
         return JSONResponse({"status": 201, "resourceId": resource_id}, status_code=201)
 
     post.__doc__ = (

@@ -1,80 +1,88 @@
-"""Accepted payloads: spooled while they stream in, stored compressed in the database, and
-read back as a byte stream by whichever worker runs the import."""
+"""Accepted payloads: parsed as they stream in, stored as JSON lines (one raw record a
+line, zlib-compressed chunks) in the database, and read back by whichever worker runs the
+import.
+
+The body is parsed once, before the import is accepted, by an incremental parser (ijson's C
+backend): that proves it is a well-formed array and splits it into records, each re-encoded
+with orjson on one line (ijson yields 64-bit integers at most and floats, which orjson writes
+exactly). The worker then reads records with ``orjson.loads`` per line, several times faster
+than parsing the original document again. Memory stays at one chunk's worth of records
+whatever the body's size.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 import ijson
+import orjson
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from retailhub.models import ImportPayload
+
+BOM = b"\xef\xbb\xbf"
 
 
 class MalformedBody(ValueError):
     pass
 
 
-class BodyChecker:
-    """Checks, as chunks arrive, that a body is well-formed JSON whose top level is an array,
-    and counts its elements. Parsing is incremental (ijson's C backend), so memory stays at
-    one chunk's worth of records whatever the body's size."""
+def check_start(chunk: bytes) -> bool | None:
+    """Whether a body starting with ``chunk`` can be a JSON array; None while only
+    whitespace (or a UTF-8 byte order mark) has been seen."""
+    stripped = chunk.removeprefix(BOM).lstrip(b" \t\r\n")
+    if not stripped:
+        return None
+    return stripped.startswith(b"[")
 
-    def __init__(self) -> None:
-        self._records = ijson.sendable_list()
-        self._parser = ijson.items_coro(self._records, "item", use_float=True)
-        self._first: bytes | None = None
-        self.count = 0
-        self.size = 0
-        self.sha256 = hashlib.sha256()
 
-    def feed(self, chunk: bytes) -> bytes:
-        """Check a chunk; returns the bytes to store (a leading UTF-8 BOM is dropped)."""
-        if not chunk:
-            return chunk
-        if self._first is None:
-            if self.size == 0 and chunk.startswith(b"\xef\xbb\xbf"):
-                chunk = chunk[3:]
-            stripped = chunk.lstrip(b" \t\r\n")
-            if stripped:
-                self._first = stripped[:1]
-                if self._first != b"[":
-                    raise MalformedBody("The request body must be a JSON array.")
-        self.size += len(chunk)
-        self.sha256.update(chunk)
-        try:
-            self._parser.send(chunk)
-        except ijson.JSONError as exc:
-            raise _malformed(exc) from None
-        self.count += len(self._records)
-        self._records.clear()
-        return chunk
+def normalize(raw: BinaryIO, out: BinaryIO) -> int:
+    """Parse a spooled JSON array body into JSON lines; returns the number of records.
 
-    def close(self) -> None:
-        if self._first is None:
-            raise MalformedBody("The request body is empty; a JSON array is required.")
-        try:
-            self._parser.close()
-        except ijson.JSONError as exc:
-            raise _malformed(exc) from None
-        self.count += len(self._records)
-        self._records.clear()
+    Raises MalformedBody when the body is not one well-formed JSON array."""
+    raw.seek(0)
+    if raw.read(len(BOM)) != BOM:
+        raw.seek(0)
+    head = raw.read(4096)
+    started = check_start(head)
+    if started is None:
+        raise MalformedBody("The request body is empty; a JSON array is required.")
+    if not started:
+        raise MalformedBody("The request body must be a JSON array.")
+    raw.seek(raw.tell() - len(head))
+    count = 0
+    pending: list[bytes] = []
+    try:
+        for record in ijson.items(raw, "item", use_float=True):
+            pending.append(orjson.dumps(record))
+            count += 1
+            if len(pending) == 1000:
+                out.write(b"\n".join(pending) + b"\n")
+                pending.clear()
+    except ijson.JSONError as exc:
+        raise _malformed(exc) from None
+    if pending:
+        out.write(b"\n".join(pending) + b"\n")
+    return count
 
 
 def _malformed(exc: Exception) -> MalformedBody:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
+    if "overflow" in detail:
+        return MalformedBody(
+            f"The request body holds a number too large to read ({detail}); numbers must fit "
+            "in 64 bits."
+        )
     return MalformedBody(f"The request body is not valid JSON ({detail}).")
 
 
 def store(
     session: Session, *, tenant_id: int, import_id: str, source: BinaryIO, chunk_bytes: int
 ) -> None:
-    """Copy a spooled body into the import's payload rows (same transaction as the import)."""
+    """Copy spooled JSON lines into the import's payload rows (the caller's transaction)."""
     source.seek(0)
     seq = 0
     while chunk := source.read(chunk_bytes):
@@ -94,44 +102,38 @@ def discard(session: Session, *, import_id: str) -> None:
     session.execute(delete(ImportPayload).where(ImportPayload.import_id == import_id))
 
 
-class _ChunkStream(io.RawIOBase):
-    """A readable stream over the payload chunks, fetching one chunk at a time."""
+def iter_lines(chunks: Iterable[bytes]) -> Iterator[Any]:
+    """Records from JSON-lines text cut into chunks at arbitrary points."""
+    rest = b""
+    for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line:
+                yield orjson.loads(line)
+    if rest:
+        yield orjson.loads(rest)
 
-    def __init__(self, sessions: sessionmaker[Session], import_id: str) -> None:
-        self._sessions = sessions
-        self._import_id = import_id
-        self._seq = 0
-        self._buffer = memoryview(b"")
-        self._done = False
 
-    def readable(self) -> bool:
-        return True
-
-    def _next_chunk(self) -> bytes | None:
-        with self._sessions() as session:
+def _stored_chunks(sessions: sessionmaker[Session], import_id: str) -> Iterator[bytes]:
+    seq = 0
+    while True:
+        with sessions() as session:
             data = session.scalar(
                 select(ImportPayload.data).where(
-                    ImportPayload.import_id == self._import_id, ImportPayload.seq == self._seq
+                    ImportPayload.import_id == import_id, ImportPayload.seq == seq
                 )
             )
         if data is None:
-            return None
-        self._seq += 1
-        return zlib.decompress(data)
-
-    def readinto(self, target: Any) -> int:
-        while not self._buffer and not self._done:
-            chunk = self._next_chunk()
-            if chunk is None:
-                self._done = True
-            else:
-                self._buffer = memoryview(chunk)
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
+            return
+        seq += 1
+        yield zlib.decompress(data)
 
 
 def iter_records(sessions: sessionmaker[Session], import_id: str) -> Iterator[Any]:
-    stream = io.BufferedReader(_ChunkStream(sessions, import_id), buffer_size=1 << 20)
-    yield from ijson.items(stream, "item", use_float=True)
+    yield from iter_lines(_stored_chunks(sessions, import_id))
+
+
+def iter_file_records(source: BinaryIO, chunk_bytes: int = 1 << 20) -> Iterator[Any]:
+    source.seek(0)
+    yield from iter_lines(iter(lambda: source.read(chunk_bytes), b""))

@@ -20,6 +20,9 @@ NAMING_CONVENTION = {
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Imported records as received: stored and returned whole, never queried inside, so plain
+# JSON (kept as text, not parsed into JSONB) — about half the cost of bulk-loading JSONB.
+RecordJSON = JSON()
 # SQLite only autoincrements INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 Money = Numeric(18, 4, asdecimal=True)

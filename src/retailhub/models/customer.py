@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from retailhub.models.base import Base, BigIntPK, utcnow
+from retailhub.models.base import Base, BigIntPK, RecordJSON, utcnow
 
 
 class Customer(Base):
@@ -25,7 +25,7 @@ class Customer(Base):
     first_name: Mapped[str | None] = mapped_column(String(50))
     last_name: Mapped[str | None] = mapped_column(String(50))
     birthday: Mapped[datetime | None]
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(RecordJSON)
     content_hash: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from retailhub.models.base import Base, BigIntPK, utcnow
+from retailhub.models.base import Base, BigIntPK, RecordJSON, utcnow
 
 
 class Order(Base):
@@ -31,7 +31,7 @@ class Order(Base):
     status: Mapped[str | None] = mapped_column(String(20))
     store_number: Mapped[str | None] = mapped_column(String(100))
     coupon_code: Mapped[str | None] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(RecordJSON)
     content_hash: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

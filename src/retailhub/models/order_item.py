@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from retailhub.models.base import Base, BigIntPK, utcnow
+from retailhub.models.base import Base, BigIntPK, RecordJSON, utcnow
 
 
 class OrderItem(Base):
@@ -27,5 +27,5 @@ class OrderItem(Base):
     sku: Mapped[str] = mapped_column(String(100))
     quantity: Mapped[int | None]
     price: Mapped[Decimal | None]
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(RecordJSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

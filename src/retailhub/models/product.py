@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from retailhub.models.base import Base, BigIntPK, utcnow
+from retailhub.models.base import Base, BigIntPK, RecordJSON, utcnow
 
 
 class Product(Base):
@@ -30,7 +30,7 @@ class Product(Base):
     brand: Mapped[str | None] = mapped_column(String(50))
     category: Mapped[str | None] = mapped_column(String(50))
     price: Mapped[Decimal | None]
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(RecordJSON)
     content_hash: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

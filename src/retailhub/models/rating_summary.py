@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from retailhub.models.base import Base, BigIntPK, utcnow
+from retailhub.models.base import Base, BigIntPK, RecordJSON, utcnow
 
 
 class RatingSummary(Base):
@@ -28,7 +28,7 @@ class RatingSummary(Base):
     provider: Mapped[str] = mapped_column(String)
     provider_product_id: Mapped[str] = mapped_column(String(100))
     provider_rating_summary_id: Mapped[str] = mapped_column(String)
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(RecordJSON)
     content_hash: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
