@@ -74,8 +74,8 @@ class TestClassifier:
         assert [[p.index for p in g] for g in out.groups] == [[0, 1], [2], [4]]
         assert (out.rejected, out.duplicates) == (1, 2)
         assert [(i.index, i.rule) for i in out.issues] == [
-            (0, "duplicate"),
             (3, "required"),
+            (0, "duplicate"),
             (2, "duplicate"),
         ]
 

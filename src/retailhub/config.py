@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # Stored payload chunk size (before compression).
     payload_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
+    # Processes that parse and validate records for a large import, beside the process that
+    # writes them (0: validate in the writing process). Imports under four batches never
+    # use them.
+    import_processes: int = Field(default=1, ge=0)
+
     # In-process job runner (``serve`` on SQLite): threads polling the jobs table.
     local_worker_threads: int = Field(default=2, ge=1)
     # Procrastinate workers (PostgreSQL): concurrent jobs per worker process.

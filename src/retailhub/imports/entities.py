@@ -30,8 +30,10 @@ class EntitySpec:
     key_columns: tuple[str, ...]
     # Natural key of a valid record, or an Issue when the record cannot be keyed.
     key: Callable[[Row], tuple[Any, ...] | Issue]
-    # Typed columns (besides tenant_id, key columns, data, content_hash) filled from a record.
-    columns: Callable[[Row], Row]
+    # Typed columns (besides tenant_id, key columns, data, content_hash) filled from a
+    # record: their names, and a function giving their values in that order.
+    column_names: tuple[str, ...]
+    columns: Callable[[Row], tuple[Any, ...]]
     describe: str  # how the key is named in messages
 
 
@@ -87,13 +89,14 @@ SPECS: dict[str, EntitySpec] = {
         key_columns=("sku",),
         key=_product_key,
         describe="sku",
-        columns=lambda r: {
-            "master_sku": r.get("masterSku"),
-            "title": r.get("title"),
-            "brand": r.get("brand"),
-            "category": r.get("category"),
-            "price": _money(r.get("price")),
-        },
+        column_names=("master_sku", "title", "brand", "category", "price"),
+        columns=lambda r: (
+            r.get("masterSku"),
+            r.get("title"),
+            r.get("brand"),
+            r.get("category"),
+            _money(r.get("price")),
+        ),
     ),
     "Order": EntitySpec(
         name="Order",
@@ -102,15 +105,24 @@ SPECS: dict[str, EntitySpec] = {
         key_columns=("order_number",),
         key=_order_key,
         describe="orderNumber",
-        columns=lambda r: {
-            "customer_number": r.get("customerNumber"),
-            "email": normalize_email(r.get("email")),
-            "date_entered": _dt(r.get("dateEntered")),
-            "order_total": _money(r.get("orderTotal")),
-            "status": r.get("status"),
-            "store_number": r.get("storeNumber"),
-            "coupon_code": r.get("couponCode"),
-        },
+        column_names=(
+            "customer_number",
+            "email",
+            "date_entered",
+            "order_total",
+            "status",
+            "store_number",
+            "coupon_code",
+        ),
+        columns=lambda r: (
+            r.get("customerNumber"),
+            normalize_email(r.get("email")),
+            _dt(r.get("dateEntered")),
+            _money(r.get("orderTotal")),
+            r.get("status"),
+            r.get("storeNumber"),
+            r.get("couponCode"),
+        ),
     ),
     "Customer": EntitySpec(
         name="Customer",
@@ -119,11 +131,8 @@ SPECS: dict[str, EntitySpec] = {
         key_columns=("customer_number", "email"),
         key=_customer_key,
         describe="customerNumber/email",
-        columns=lambda r: {
-            "first_name": r.get("firstName"),
-            "last_name": r.get("lastName"),
-            "birthday": _dt(r.get("birthday")),
-        },
+        column_names=("first_name", "last_name", "birthday"),
+        columns=lambda r: (r.get("firstName"), r.get("lastName"), _dt(r.get("birthday"))),
     ),
     "Review": EntitySpec(
         name="Review",
@@ -132,7 +141,8 @@ SPECS: dict[str, EntitySpec] = {
         key_columns=("provider", "provider_review_id"),
         key=_review_key,
         describe="provider/providerReviewID",
-        columns=lambda r: {"provider_product_id": r["providerProductID"]},
+        column_names=("provider_product_id",),
+        columns=lambda r: (r["providerProductID"],),
     ),
     "RatingSummary": EntitySpec(
         name="RatingSummary",
@@ -141,6 +151,7 @@ SPECS: dict[str, EntitySpec] = {
         key_columns=("provider", "provider_product_id"),
         key=_rating_summary_key,
         describe="provider/providerProductID",
-        columns=lambda r: {},
+        column_names=(),
+        columns=lambda r: (),
     ),
 }

@@ -80,58 +80,95 @@ def _malformed(exc: Exception) -> MalformedBody:
 
 
 def store(
-    session: Session, *, tenant_id: int, import_id: str, source: BinaryIO, chunk_bytes: int
+    session: Session,
+    *,
+    tenant_id: int,
+    import_id: str,
+    source: BinaryIO,
+    chunk_bytes: int,
+    chunk_records: int,
 ) -> None:
-    """Copy spooled JSON lines into the import's payload rows (the caller's transaction)."""
+    """Copy spooled JSON lines into the import's payload rows, in chunks of whole records
+    (at most ``chunk_records`` records or about ``chunk_bytes`` bytes each), in the caller's
+    transaction."""
     source.seek(0)
     seq = 0
-    while chunk := source.read(chunk_bytes):
+    lines: list[bytes] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal seq, size
         session.execute(
             insert(ImportPayload),
             {
                 "tenant_id": tenant_id,
                 "import_id": import_id,
                 "seq": seq,
-                "data": zlib.compress(chunk, 1),
+                "records": len(lines),
+                "data": zlib.compress(b"".join(lines), 1),
             },
         )
         seq += 1
+        size = 0
+        lines.clear()
+
+    for line in source:
+        lines.append(line)
+        size += len(line)
+        if len(lines) >= chunk_records or size >= chunk_bytes:
+            flush()
+    if lines:
+        flush()
 
 
 def discard(session: Session, *, import_id: str) -> None:
     session.execute(delete(ImportPayload).where(ImportPayload.import_id == import_id))
 
 
-def iter_lines(chunks: Iterable[bytes]) -> Iterator[Any]:
-    """Records from JSON-lines text cut into chunks at arbitrary points."""
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of JSON-lines text cut into chunks at arbitrary points."""
     rest = b""
     for chunk in chunks:
         lines = (rest + chunk).split(b"\n")
         rest = lines.pop()
-        for line in lines:
-            if line:
-                yield orjson.loads(line)
+        yield from filter(None, lines)
     if rest:
-        yield orjson.loads(rest)
+        yield rest
 
 
-def _stored_chunks(sessions: sessionmaker[Session], import_id: str) -> Iterator[bytes]:
-    seq = 0
-    while True:
-        with sessions() as session:
-            data = session.scalar(
-                select(ImportPayload.data).where(
-                    ImportPayload.import_id == import_id, ImportPayload.seq == seq
-                )
+def iter_lines(chunks: Iterable[bytes]) -> Iterator[Any]:
+    """Records from JSON-lines text cut into chunks at arbitrary points."""
+    return map(orjson.loads, split_lines(chunks))
+
+
+def chunk_sizes(sessions: sessionmaker[Session], import_id: str) -> list[int]:
+    """Records in each stored chunk, in order."""
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(ImportPayload.records)
+                .where(ImportPayload.import_id == import_id)
+                .order_by(ImportPayload.seq)
             )
-        if data is None:
-            return
-        seq += 1
-        yield zlib.decompress(data)
+        )
 
 
-def iter_records(sessions: sessionmaker[Session], import_id: str) -> Iterator[Any]:
-    yield from iter_lines(_stored_chunks(sessions, import_id))
+def stored_chunk(sessions: sessionmaker[Session], import_id: str, seq: int) -> bytes:
+    """One stored chunk, still compressed."""
+    with sessions() as session:
+        data = session.scalar(
+            select(ImportPayload.data).where(
+                ImportPayload.import_id == import_id, ImportPayload.seq == seq
+            )
+        )
+    if data is None:
+        raise LookupError(f"payload chunk {seq} of import {import_id} is missing")
+    return data
+
+
+def chunk_records(data: bytes) -> list[Any]:
+    """The records of a stored chunk."""
+    return [orjson.loads(line) for line in zlib.decompress(data).splitlines() if line]
 
 
 def iter_file_records(source: BinaryIO, chunk_bytes: int = 1 << 20) -> Iterator[Any]:

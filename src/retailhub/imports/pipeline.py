@@ -19,8 +19,9 @@ import orjson
 from pydantic import ValidationError
 
 from retailhub.imports import records as schemas
-from retailhub.imports.entities import EntitySpec, normalize_email
+from retailhub.imports.entities import SPECS, EntitySpec, normalize_email
 from retailhub.imports.issues import Issue, from_validation_error, render_value
+from retailhub.imports.payload import chunk_records
 from retailhub.imports.writers import Prepared, content_hash
 
 _DUMP = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
@@ -64,6 +65,70 @@ def tokens(entity: str, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
 
 
 @dataclass
+class Checked:
+    """A batch after validation: the valid records, prepared, and the rejected ones.
+
+    Valid records travel as plain tuples (the fields of ``Prepared``, in order): they cross
+    a process boundary, and tuples of built-in values pickle several times faster."""
+
+    valid: list[tuple[Any, ...]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    rejected: int = 0
+    unknown_fields: dict[str, int] = field(default_factory=dict)
+
+
+def check_records(entity: str, batch: list[tuple[int, Any]]) -> Checked:
+    """Validate, key and hash a batch of raw records. Pure and stateless, so it can run in
+    another process: see ``Classifier`` for what depends on earlier batches."""
+    spec = SPECS[entity]
+    adapter = schemas.ADAPTERS[entity]
+    known = schemas.KNOWN_FIELDS[entity]
+    keep_record = entity in ("Customer", "RatingSummary")
+    out = Checked()
+    for index, raw in batch:
+        try:
+            clean = adapter.validate_python(raw)
+        except ValidationError as exc:
+            out.rejected += 1
+            out.issues.extend(from_validation_error(exc, index=index))
+            continue
+        if len(raw) != len(clean):  # validation drops unknown fields, and only those
+            for extra in raw.keys() - known:
+                out.unknown_fields.setdefault(extra, index)
+        key = spec.key(clean)
+        if isinstance(key, Issue):
+            key.index = index
+            out.rejected += 1
+            out.issues.append(key)
+            continue
+        full = orjson.dumps(clean, option=_DUMP)
+        digest = content_hash(full)
+        items = None
+        if entity == "Order":
+            items = clean.pop("items", None)
+            if items is not None:
+                full = orjson.dumps(clean, option=_DUMP)
+        out.valid.append(
+            (
+                index,
+                key,
+                clean if keep_record else {},
+                full.decode(),
+                digest,
+                spec.columns(clean),
+                items,
+            )
+        )
+    return out
+
+
+def check_chunk(entity: str, first_index: int, data: bytes) -> Checked:
+    """``check_records`` on a stored payload chunk (decompressed and parsed here, so that
+    all of it happens in the checking process)."""
+    return check_records(entity, list(enumerate(chunk_records(data), first_index)))
+
+
+@dataclass
 class Classified:
     groups: list[list[Prepared]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
@@ -76,9 +141,10 @@ class Classified:
 
 
 class Classifier:
+    """The part of classification that depends on earlier records of the same import."""
+
     def __init__(self, spec: EntitySpec) -> None:
         self.spec = spec
-        self.adapter = schemas.ADAPTERS[spec.name]
         self.known = schemas.KNOWN_FIELDS[spec.name]
         # token -> index of the last valid record that carried it
         self.seen: dict[tuple[Any, ...], int] = {}
@@ -94,60 +160,49 @@ class Classifier:
             self.seen[token] = index
 
     def classify(self, batch: list[tuple[int, Any]]) -> Classified:
-        out = Classified()
+        """Check a batch here, in this process, and sequence it."""
+        return self.sequence(check_records(self.spec.name, batch))
+
+    def sequence(self, checked: Checked) -> Classified:
+        """Place a checked batch after the earlier ones: duplicate warnings, and groups in
+        which no key repeats (each group is one set-based write)."""
+        out = Classified(issues=checked.issues, rejected=checked.rejected)
+        for name, index in checked.unknown_fields.items():
+            self.unknown_fields.setdefault(name, index)
         group: list[Prepared] = []
         in_group: set[tuple[Any, ...]] = set()
-        name = self.spec.name
-        for index, raw in batch:
-            try:
-                clean = self.adapter.validate_python(raw)
-            except ValidationError as exc:
-                out.rejected += 1
-                out.issues.extend(from_validation_error(exc, index=index))
-                continue
-            for extra in raw.keys() - self.known:
-                self.unknown_fields.setdefault(extra, index)
-            key = self.spec.key(clean)
-            if isinstance(key, Issue):
-                key.index = index
-                out.rejected += 1
-                out.issues.append(key)
-                continue
-            idents = tokens(name, key)
-            earlier = max((self.seen.get(t, -1) for t in idents), default=-1)
+        entity = self.spec.name
+        seen = self.seen
+        for fields in checked.valid:
+            item = Prepared(*fields)
+            idents = tokens(entity, item.key)
+            earlier = max([seen.get(t, -1) for t in idents], default=-1)
             if earlier >= 0:
                 out.duplicates += 1
+                key = item.key
                 out.issues.append(
                     Issue(
                         "warning",
                         self.spec.describe,
                         "duplicate",
-                        f"Superseded by the record at index {index}, which has the same "
+                        f"Superseded by the record at index {item.index}, which has the same "
                         f"{self.spec.describe} and was imported after it.",
                         value=render_value(key[-1] if key[-1] is not None else key[0]),
                         index=earlier,
                     )
                 )
+            clash = False
             for t in idents:
-                self.seen[t] = index
-            if in_group.intersection(idents):
+                seen[t] = item.index
+                clash = clash or t in in_group
+            if clash:
                 out.groups.append(group)
                 group, in_group = [], set()
-            group.append(self._prepare(index, key, clean))
+            group.append(item)
             in_group.update(idents)
         if group:
             out.groups.append(group)
         return out
-
-    def _prepare(self, index: int, key: tuple[Any, ...], clean: dict[str, Any]) -> Prepared:
-        full = orjson.dumps(clean, option=_DUMP)
-        if self.spec.name == "Order":
-            items = clean.pop("items", None)
-            data = orjson.dumps(clean, option=_DUMP) if items is not None else full
-            return Prepared(
-                index, key, clean, data.decode(), content_hash(full), extra={"items": items}
-            )
-        return Prepared(index, key, clean, full.decode(), content_hash(full))
 
     def unknown_field_issues(self) -> list[Issue]:
         return [

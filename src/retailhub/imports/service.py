@@ -32,6 +32,7 @@ def create_import(
 ) -> ImportJob:
     """Store the payload and queue its import, all in the caller's transaction: once that
     commits, the import is durable and will run."""
+    settings = get_settings()
     job = ImportJob(
         id=sortable_id(),
         tenant_id=tenant_id,
@@ -50,7 +51,8 @@ def create_import(
         tenant_id=tenant_id,
         import_id=job.id,
         source=payload_file,
-        chunk_bytes=get_settings().payload_chunk_bytes,
+        chunk_bytes=settings.payload_chunk_bytes,
+        chunk_records=settings.import_batch_size,
     )
     tasks.enqueue(session, RUN_IMPORT, {"import_id": job.id}, tenant_id=tenant_id)
     return job

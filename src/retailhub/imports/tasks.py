@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+import threading
+from collections import deque
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -21,9 +24,10 @@ from retailhub.db import session_factory, session_scope
 from retailhub.imports import payload
 from retailhub.imports.entities import SPECS, EntitySpec
 from retailhub.imports.issues import Issue
-from retailhub.imports.pipeline import Classified, Classifier
+from retailhub.imports.pipeline import Checked, Classified, Classifier, check_chunk
 from retailhub.imports.service import FINISHED, RUN_IMPORT
 from retailhub.imports.writers import INSERTED, UNCHANGED, UPDATED, write_batch
+from retailhub.kit.runtime import tune_gc
 from retailhub.models import ImportIssue, ImportJob, Job
 from retailhub.models.base import utcnow
 
@@ -50,7 +54,6 @@ def issue_rows(tenant_id: int, import_id: str, issues: list[Issue]) -> list[dict
 @tasks.task(RUN_IMPORT)
 def run_import(job: Job) -> None:
     import_id = job.args["import_id"]
-    settings = get_settings()
     sessions = session_factory()
     with session_scope(write=True) as session:
         tasks.heartbeat(session, job)
@@ -63,26 +66,48 @@ def run_import(job: Job) -> None:
     spec = SPECS[entity]
 
     classifier = Classifier(spec)
-    records = enumerate(payload.iter_records(sessions, import_id))
-    # Records before the checkpoint were written by an earlier run of this job: only
-    # re-observe them, for duplicate and unknown-field warnings.
-    for index, raw in itertools.islice(records, checkpoint):
-        classifier.observe_written(index, raw)
+    sizes = payload.chunk_sizes(sessions, import_id)
+    starts = list(itertools.accumulate(sizes, initial=0))
+    if checkpoint not in starts:
+        raise RuntimeError(f"checkpoint {checkpoint} is not at a chunk boundary")
+    done = starts.index(checkpoint)
+    # Chunks before the checkpoint were written by an earlier run of this job: only
+    # re-observe their records, for duplicate and unknown-field warnings.
+    for seq in range(done):
+        records = payload.chunk_records(payload.stored_chunk(sessions, import_id, seq))
+        for index, raw in enumerate(records, starts[seq]):
+            classifier.observe_written(index, raw)
 
     def commit(size: int, result: Classified) -> None:
         _commit_batch(job, import_id, tenant_id, spec, size, result)
 
-    # Validation of batch N+1 (Python) overlaps the database's work on batch N; batches
-    # still commit one at a time, in order, so the checkpoint stays exact.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
-        pending: Future[None] | None = None
-        while batch := list(itertools.islice(records, settings.import_batch_size)):
-            result = classifier.classify(batch)
-            if pending is not None:
-                pending.result()
-            pending = writer.submit(commit, len(batch), result)
-        if pending is not None:
-            pending.result()
+    # Three stages overlap: checking (decompress, parse, validate, hash) chunk N+2 in a
+    # checker process, sequencing chunk N+1 here, writing chunk N on the writer thread.
+    # Chunks are sequenced and committed one at a time, in order: the checkpoint is exact.
+    pending = iter(range(done, len(sizes)))
+    large = len(sizes) - done >= 4
+    with _checker(large) as checker, ThreadPoolExecutor(1, "import-writer") as writer:
+        checking: deque[tuple[int, Future[Checked]]] = deque()
+
+        def check_next() -> None:
+            seq = next(pending, None)
+            if seq is not None:
+                data = payload.stored_chunk(sessions, import_id, seq)
+                future = checker.submit(check_chunk, entity, starts[seq], data)
+                checking.append((sizes[seq], future))
+
+        check_next()
+        check_next()
+        writing: Future[None] | None = None
+        while checking:
+            count, checked = checking.popleft()
+            result = classifier.sequence(checked.result())
+            check_next()
+            if writing is not None:
+                writing.result()
+            writing = writer.submit(commit, count, result)
+        if writing is not None:
+            writing.result()
 
     with session_scope(write=True) as session:
         tasks.heartbeat(session, job)
@@ -94,6 +119,53 @@ def run_import(job: Job) -> None:
         imp.warnings += len(unknown)
         imp.received = imp.processed
         finish(session, imp)
+
+
+class _Inline(Executor):
+    """Runs each submitted call at once, in the calling thread."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _checker(large: bool) -> Executor:
+    """Where batches are checked: a process pool kept for the life of this process (shared
+    by its imports) for large imports, else inline. Started by forkserver: never a fork of
+    this multi-threaded process."""
+    global _pool
+    processes = get_settings().import_processes
+    if not large or processes == 0:
+        return _Inline()
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                processes,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=tune_gc,
+            )
+    return _Shared(_pool)
+
+
+class _Shared(Executor):
+    """The shared pool, without shutting it down when one import is done with it."""
+
+    def __init__(self, pool: Executor) -> None:
+        self._pool = pool
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
 
 
 def _commit_batch(

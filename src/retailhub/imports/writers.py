@@ -12,13 +12,15 @@ same order and cannot deadlock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from retailhub.imports.entities import EntitySpec
@@ -35,11 +37,12 @@ class Prepared:
 
     index: int
     key: Key
-    record: dict[str, Any]
+    record: dict[str, Any]  # the validated record, kept where a writer needs more of it
     data: str  # canonical JSON of what is stored
     hash: str
+    columns: tuple[Any, ...]  # the entity's typed columns (EntitySpec.column_names)
+    items: list[dict[str, Any]] | None = None  # an order's items, when it carries them
     outcome: str | Issue | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _raw(session: Session) -> Any:
@@ -92,18 +95,83 @@ def _pg_upsert(
     set_clause: str,
     rows: Sequence[tuple[Any, ...]],
 ) -> dict[Key, str]:
-    raw = _raw(session)
+    """Read the batch's stored hashes first: unchanged rows cost nothing more, new rows are
+    copied straight into the table, and only changed rows go through staging and upsert.
+    A new row that another import inserted meanwhile makes the direct copy fail on the
+    unique key; it is then undone to its savepoint and the rows take the upsert path."""
+    nkey = 1 + len(key_columns)
+    hash_pos = cols.index("content_hash")
+    existing = _pg_existing_hashes(session, table, key_columns, rows[0][0], rows, nkey)
+    fresh, changed = [], []
+    for row in rows:
+        stored = existing.get(row[1:nkey])
+        if stored is None:
+            fresh.append(row)
+        elif stored != row[hash_pos]:
+            changed.append(row)
+    result: dict[Key, str] = {}
+    if fresh:
+        try:
+            with session.begin_nested():
+                _copy_rows(session, table, cols, fresh)
+            result.update((row[1:nkey], INSERTED) for row in fresh)
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            changed.extend(fresh)
+    if changed:
+        result.update(
+            _pg_staged_upsert(session, table, key_columns, cols, conflict, set_clause, changed)
+        )
+    return result
+
+
+def _pg_existing_hashes(
+    session: Session,
+    table: str,
+    key_columns: Sequence[str],
+    tenant_id: int,
+    rows: Sequence[tuple[Any, ...]],
+    nkey: int,
+) -> dict[Key, str]:
+    arrays = [[row[i] for row in rows] for i in range(1, nkey)]
+    keys = ", ".join(key_columns)
+    unnest = ", ".join("%s::text[]" for _ in key_columns)
+    with _raw(session).cursor() as cur:
+        cur.execute(
+            f"SELECT {keys}, content_hash FROM {table} "
+            f"WHERE tenant_id = %s AND ({keys}) IN (SELECT * FROM unnest({unnest}))",
+            (tenant_id, *arrays),
+        )
+        return {tuple(r[:-1]): r[-1] for r in cur.fetchall()}
+
+
+def _copy_rows(
+    session: Session, table: str, cols: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    statement = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
+    with _raw(session).cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _pg_staged_upsert(
+    session: Session,
+    table: str,
+    key_columns: Sequence[str],
+    cols: list[str],
+    conflict: str,
+    set_clause: str,
+    rows: Sequence[tuple[Any, ...]],
+) -> dict[Key, str]:
     stage = f"_stage_{table}"
     col_list = ", ".join(cols)
     keys = ", ".join(key_columns)
-    with raw.cursor() as cur:
+    with _raw(session).cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
             f"SELECT {col_list} FROM {table} WITH NO DATA"
         )
-        with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    _copy_rows(session, stage, cols, rows)
+    with _raw(session).cursor() as cur:
         cur.execute(
             f"INSERT INTO {table} AS t ({col_list}) SELECT {col_list} FROM {stage} "
             f"ORDER BY {keys} "
@@ -196,22 +264,16 @@ def _write_simple(
 ) -> None:
     if not items:
         return
-    extra_cols = list(spec.columns(items[0].record))
     cols = [
         "tenant_id",
         *spec.key_columns,
-        *extra_cols,
+        *spec.column_names,
         "data",
         "content_hash",
         "created_at",
         "updated_at",
     ]
-    rows = []
-    for it in items:
-        extra = spec.columns(it.record)
-        rows.append(
-            (tenant_id, *it.key, *(extra[c] for c in extra_cols), it.data, it.hash, now, now)
-        )
+    rows = [(tenant_id, *it.key, *it.columns, it.data, it.hash, now, now) for it in items]
     changed = upsert_rows(
         session, table=spec.table, key_columns=spec.key_columns, columns=cols, rows=rows
     )
@@ -224,7 +286,7 @@ def _replace_order_items(
 ) -> None:
     """An order that carries ``items`` replaces its items as a set, in the same transaction
     that changed the order (whose row lock keeps two imports of one order apart)."""
-    replaced = [it for it in items if it.outcome != UNCHANGED and it.extra.get("items") is not None]
+    replaced = [it for it in items if it.outcome != UNCHANGED and it.items is not None]
     if not replaced:
         return
     numbers = [it.key[0] for it in replaced]
@@ -237,7 +299,7 @@ def _replace_order_items(
         )
     rows = []
     for it in replaced:
-        for line_no, item in enumerate(it.extra["items"], start=1):
+        for line_no, item in enumerate(it.items or (), start=1):
             rows.append(
                 (
                     tenant_id,
@@ -392,16 +454,14 @@ def _write_customers(
         else:
             winners[slot] = it
 
-    cols = ["first_name", "last_name", "birthday"]
+    cols = list(spec.column_names)
     updates, inserts = [], []
     for (kind, ref), it in winners.items():
         number, email = it.key
-        extra = spec.columns(it.record)
+        extra = it.columns
         if kind == "new":
             it.outcome = INSERTED
-            inserts.append(
-                (tenant_id, number, email, *(extra[c] for c in cols), it.data, it.hash, now, now)
-            )
+            inserts.append((tenant_id, number, email, *extra, it.data, it.hash, now, now))
             continue
         old_number, old_email, digest = stored[ref]
         if digest == it.hash:
@@ -410,7 +470,7 @@ def _write_customers(
         it.outcome = UPDATED
         updates.append(
             (
-                *(extra[c] for c in cols),
+                *extra,
                 number or old_number,
                 email or old_email,
                 it.data,

@@ -384,6 +384,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("import_id", sa.String(length=32), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("records", sa.Integer(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["import_id"],
