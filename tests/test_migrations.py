@@ -16,8 +16,8 @@ def test_migrations_match_models(migrated: None) -> None:
             opts={
                 "compare_type": True,
                 # Procrastinate's own tables are installed by the migration, not modelled.
-                "include_name": lambda name, kind, _parent: not (
-                    kind == "table" and str(name).startswith("procrastinate")
+                "include_name": lambda name, kind, _parent: (
+                    not (kind == "table" and str(name).startswith("procrastinate"))
                 ),
             },
         )
