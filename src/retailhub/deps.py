@@ -9,21 +9,14 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from retailhub.auth.service import TokenInfo, decode_token
-from retailhub.db import session_factory
+from retailhub.db import session_scope
 from retailhub.errors import Forbidden, Unauthorized
 
 
 def get_session() -> Iterator[Session]:
-    """One session per request; committed by the endpoint's service boundary below."""
-    session = session_factory()()
-    try:
+    """One unit of work per request."""
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -52,19 +52,10 @@ class TooLarge(DomainError):
 
 
 def _issue_read(i: Issue | ImportIssue) -> IssueRead:
-    if isinstance(i, ImportIssue):
-        return IssueRead(
-            severity=i.severity,
-            index=i.record_index,
-            line=i.line,
-            field=i.field,
-            rule=i.rule,
-            message=i.message,
-            value=i.value,
-        )
+    index = i.record_index if isinstance(i, ImportIssue) else i.index
     return IssueRead(
         severity=i.severity,
-        index=i.index,
+        index=index,
         line=i.line,
         field=i.field,
         rule=i.rule,

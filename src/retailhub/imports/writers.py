@@ -290,13 +290,20 @@ def _replace_order_items(
     if not replaced:
         return
     numbers = [it.key[0] for it in replaced]
-    for start in range(0, len(numbers), 500):
-        session.execute(
-            delete(OrderItem).where(
-                OrderItem.tenant_id == tenant_id,
-                OrderItem.order_number.in_(numbers[start : start + 500]),
+    if _is_pg(session):
+        with _raw(session).cursor() as cur:
+            cur.execute(
+                "DELETE FROM order_items WHERE tenant_id = %s AND order_number = ANY(%s)",
+                (tenant_id, numbers),
             )
-        )
+    else:
+        for start in range(0, len(numbers), 500):
+            session.execute(
+                delete(OrderItem).where(
+                    OrderItem.tenant_id == tenant_id,
+                    OrderItem.order_number.in_(numbers[start : start + 500]),
+                )
+            )
     rows = []
     for it in replaced:
         for line_no, item in enumerate(it.items or (), start=1):
