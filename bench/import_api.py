@@ -234,14 +234,38 @@ def read_status_kb(pid: int, key: str) -> int | None:
     return None
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the import checker processes are the server's)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def tree_rss_kb(pid: int) -> int:
+    return sum(read_status_kb(p, "VmRSS") or 0 for p in [pid, *descendants(pid)])
+
+
 class RssSampler:
-    """Samples a process's VmRSS in a background thread while the block runs."""
+    """Samples a process's VmRSS (and its process tree's) in a background thread."""
 
     def __init__(self, pid: int, interval: float = SAMPLE_SECONDS) -> None:
         self.pid = pid
         self.interval = interval
         self.start_kb = read_status_kb(pid, "VmRSS") or 0
         self.peak_kb = self.start_kb
+        self.tree_peak_kb = tree_rss_kb(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
@@ -250,6 +274,7 @@ class RssSampler:
             rss = read_status_kb(self.pid, "VmRSS")
             if rss is not None:
                 self.peak_kb = max(self.peak_kb, rss)
+                self.tree_peak_kb = max(self.tree_peak_kb, tree_rss_kb(self.pid))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:
@@ -357,6 +382,7 @@ class Phase:
     queue_s: float = 0.0  # 201 -> startedAt (approximate: client and server clocks)
     rss_start_kb: int = 0
     rss_peak_kb: int = 0
+    tree_peak_kb: int = 0  # the server with its checker processes
 
     @property
     def rate(self) -> float:
@@ -419,6 +445,7 @@ def run_phase(client: httpx.Client, server: Server, token: str, phase: Phase) ->
                 break
         phase.wall_s = time.perf_counter() - started
     phase.rss_start_kb, phase.rss_peak_kb = rss.start_kb, rss.peak_kb
+    phase.tree_peak_kb = rss.tree_peak_kb
     phase.status = body_json["status"]
     phase.message = body_json.get("message")
     phase.counts = body_json["counts"]
@@ -439,7 +466,8 @@ def run_phase(client: httpx.Client, server: Server, token: str, phase: Phase) ->
     )
     print(
         f"  server RSS {phase.rss_start_kb / 1024:,.0f} MB at start, "
-        f"peak {phase.rss_peak_kb / 1024:,.0f} MB",
+        f"peak {phase.rss_peak_kb / 1024:,.0f} MB; with its checker processes "
+        f"{phase.tree_peak_kb / 1024:,.0f} MB",
         flush=True,
     )
     if phase.message:
@@ -724,6 +752,8 @@ def report(
         f"growth {(peak_kb - baseline_kb) / 1024:,.0f} MB "
         f"(VmHWM {(hwm_kb or 0) / 1024:,.0f} MB)"
     )
+    tree_kb = max(p.tree_peak_kb for p in phases) if phases else 0
+    print(f"server + checker processes RSS peak: {tree_kb / 1024:,.0f} MB")
     for p in phases:
         print(
             f"  {p.name}: peak {p.rss_peak_kb / 1024:,.0f} MB, "
