@@ -296,7 +296,7 @@ def test_killed_worker_mid_import_finishes_exactly_once(
 # -- 4. two workers, the same keys at once -------------------------------------------------------
 
 SKUS = 5000
-ORDERS = 2000
+ORDERS = 6000
 RACE_BATCH = 100
 
 
