@@ -5,6 +5,7 @@ Services flush; the boundary (request, job, CLI command) owns the transaction.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +18,38 @@ from retailhub.config import Settings, get_settings
 _engines: dict[str, Engine] = {}
 
 
+class FairLock:
+    """A first-come, first-served lock. SQLite's own lock is not fair: a waiting writer
+    polls with growing sleeps, and an import committing chunk after chunk can starve it
+    for seconds. Write transactions of this process queue here instead, in order."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()
+
+    def acquire(self, timeout: float = 60) -> None:
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            if not self._cond.wait_for(lambda: ticket == self._serving, timeout):
+                # Give the turn up in order, so the queue behind us keeps moving.
+                self._abandoned.add(ticket)
+                raise TimeoutError("database is busy: no write turn within 60 s")
+
+    def release(self) -> None:
+        with self._cond:
+            self._serving += 1
+            while self._serving in self._abandoned:
+                self._abandoned.discard(self._serving)
+                self._serving += 1
+            self._cond.notify_all()
+
+
 def _sqlite_setup(engine: Engine) -> None:
+    writers = FairLock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control from pysqlite so BEGIN is emitted when SQLAlchemy
@@ -35,8 +67,22 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # A transaction that reads before it writes must hold the write lock from the start,
         # or WAL mode fails its first write if another writer committed in between.
-        immediate = conn.get_execution_options().get("sqlite_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get("sqlite_immediate"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writers.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release()
+            raise
+        conn.info["retailhub_writer"] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        if conn.info.pop("retailhub_writer", False):
+            writers.release()
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

@@ -173,7 +173,7 @@ def _validate_only(entity: str, body: Body) -> ValidationReport:
 
 
 def _accept(entity: str, token: TokenInfo, body: Body) -> str:
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         job = service.create_import(
             session,
             tenant_id=token.tenant_id,
