@@ -159,3 +159,29 @@ class TestBearer:
             "/data/v1/Customer", json=[{"email": "a@b.c"}], headers=headers
         )
         assert response.status_code == 201
+
+
+def test_imports_are_visible_only_to_their_entity_scope(tenant: Tenant) -> None:
+    product_import = tenant.run("Product", [{"sku": "S"}])["resourceId"]
+    customer_import = tenant.run("Customer", [{"email": "c@example.com"}])["resourceId"]
+    with session_scope(write=True) as session:
+        row = session.query(TenantRow).filter_by(slug=tenant.slug).one()
+        _cred, secret = auth_service.create_credential(
+            session, tenant=row, kind="data", scopes="Customer", client_id=f"{tenant.slug}-v"
+        )
+    token = tenant.client.post(
+        "/OAuth2/Token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": f"{tenant.slug}-v",
+            "client_secret": secret,
+        },
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = tenant.client.get("/data/v1/Import", headers=headers).json()["data"]
+    assert [i["resourceId"] for i in listed] == [customer_import]
+    assert (
+        tenant.client.get(f"/data/v1/Import/{product_import}", headers=headers).status_code == 404
+    )
+    errors = tenant.client.get(f"/data/v1/Import/{product_import}/errors", headers=headers)
+    assert errors.status_code == 404

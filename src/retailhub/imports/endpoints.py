@@ -242,6 +242,11 @@ for _entity, _op, _summary in (
 any_data_token = require_scope(*sorted({s.scope for s in SPECS.values()}))
 
 
+def visible_entities(token: TokenInfo) -> list[str]:
+    """The entities whose imports a token may see: those its scopes may import."""
+    return [name for name, spec in SPECS.items() if spec.scope in token.scopes]
+
+
 @router.get(
     "/Import", operation_id="Import_GetImportCollection", tags=["Import"], response_model=ImportList
 )
@@ -255,7 +260,12 @@ def list_imports(
     """The tenant's imports, newest first. Page with `count` and the `nextPageCursor` of the
     previous page passed as `cursor`."""
     rows = service.list_imports(
-        session, tenant_id=token.tenant_id, limit=count + 1, before=cursor, entity=entity
+        session,
+        tenant_id=token.tenant_id,
+        entities=visible_entities(token),
+        limit=count + 1,
+        before=cursor,
+        entity=entity,
     )
     page = rows[:count]
     return ImportList(
@@ -277,7 +287,14 @@ def get_import(
     token: Annotated[TokenInfo, Depends(any_data_token)],
 ) -> ImportRead:
     """The state of one import: status, counts, timings."""
-    return import_read(service.get_import(session, tenant_id=token.tenant_id, import_id=resourceId))
+    return import_read(
+        service.get_import(
+            session,
+            tenant_id=token.tenant_id,
+            import_id=resourceId,
+            entities=visible_entities(token),
+        )
+    )
 
 
 @router.get(
@@ -300,6 +317,7 @@ def get_import_errors(
     rows, total = service.list_issues(
         session,
         tenant_id=token.tenant_id,
+        entities=visible_entities(token),
         import_id=resourceId,
         severity=severity,
         after=cursor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
@@ -58,17 +59,28 @@ def create_import(
     return job
 
 
-def get_import(session: Session, *, tenant_id: int, import_id: str) -> ImportJob:
+def get_import(
+    session: Session, *, tenant_id: int, import_id: str, entities: Collection[str]
+) -> ImportJob:
+    """One import of the tenant, of an entity the caller may see."""
     job = session.get(ImportJob, import_id)
-    if job is None or job.tenant_id != tenant_id:
+    if job is None or job.tenant_id != tenant_id or job.entity not in entities:
         raise NotFound(f"No import with resourceId '{import_id}'.")
     return job
 
 
 def list_imports(
-    session: Session, *, tenant_id: int, limit: int, before: str | None, entity: str | None
+    session: Session,
+    *,
+    tenant_id: int,
+    entities: Collection[str],
+    limit: int,
+    before: str | None,
+    entity: str | None,
 ) -> list[ImportJob]:
-    stmt = select(ImportJob).where(ImportJob.tenant_id == tenant_id)
+    stmt = select(ImportJob).where(
+        ImportJob.tenant_id == tenant_id, ImportJob.entity.in_(list(entities))
+    )
     if before:
         stmt = stmt.where(ImportJob.id < before)
     if entity:
@@ -80,12 +92,13 @@ def list_issues(
     session: Session,
     *,
     tenant_id: int,
+    entities: Collection[str],
     import_id: str,
     severity: str | None,
     after: int,
     limit: int,
 ) -> tuple[list[ImportIssue], int]:
-    get_import(session, tenant_id=tenant_id, import_id=import_id)
+    get_import(session, tenant_id=tenant_id, import_id=import_id, entities=entities)
     base = select(ImportIssue).where(
         ImportIssue.tenant_id == tenant_id, ImportIssue.import_id == import_id
     )

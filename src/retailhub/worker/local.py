@@ -71,8 +71,3 @@ class LocalRunner:
             except Exception:
                 log.exception("job runner error")
                 self._stop.wait(1)
-
-    def run_until_idle(self) -> None:
-        """Run due jobs in the calling thread until none is left (CLI and tests)."""
-        while (job_id := tasks.claim_next(self.stale_after)) is not None:
-            tasks.run_job(job_id)
