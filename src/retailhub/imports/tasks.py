@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -137,10 +139,26 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def _checker_init(parent: int) -> None:
+    """In a checker process: collect garbage rarely, and exit when the process that started
+    it is gone (killed, even), instead of lingering as an orphan."""
+    tune_gc()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _checker(large: bool) -> Executor:
     """Where batches are checked: a process pool kept for the life of this process (shared
-    by its imports) for large imports, else inline. Started by forkserver: never a fork of
-    this multi-threaded process."""
+    by its imports) for large imports, else inline. Its processes are spawned (never a fork
+    of this multi-threaded process) and end with it."""
     global _pool
     processes = get_settings().import_processes
     if not large or processes == 0:
@@ -149,8 +167,9 @@ def _checker(large: bool) -> Executor:
         if _pool is None:
             _pool = ProcessPoolExecutor(
                 processes,
-                mp_context=multiprocessing.get_context("forkserver"),
-                initializer=tune_gc,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_checker_init,
+                initargs=(os.getpid(),),
             )
     return _Shared(_pool)
 
