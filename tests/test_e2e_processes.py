@@ -239,8 +239,15 @@ def test_killed_worker_mid_import_finishes_exactly_once(
             return bool(counts["processed"] > 0)
 
         wait_for(progressed, timeout=40, interval=0.01, what="the import to make progress")
+        helpers = child_pids(victim.pid)  # the import's checker processes, among others
         victim.kill()
         assert 0 < seen[-1]["processed"] < seen[-1]["received"] == KILL_RECORDS, seen[-1]
+        # Nothing the killed process started outlives it for long.
+        wait_for(
+            lambda: not [pid for pid in helpers if pid_alive(pid)],
+            timeout=10,
+            what="the killed process's children to exit",
+        )
 
         # The kill interrupted the import: it is stuck running, part-way, on the dead process.
         at_kill = dep.import_row(resource_id)
@@ -291,6 +298,29 @@ def test_killed_worker_mid_import_finishes_exactly_once(
         remaining = dep.sql("SELECT count(*) FROM import_payloads WHERE import_id = ?", resource_id)
         assert remaining == [(0,)], "the stored payload was not discarded"
         assert_no_unfinished_queue_jobs(dep)
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry))
+    return found
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 # -- 4. two workers, the same keys at once -------------------------------------------------------
