@@ -42,6 +42,15 @@ class TestNormalize:
         with pytest.raises(MalformedBody):
             _normalize(body)
 
+    def test_long_leading_whitespace(self) -> None:
+        assert _normalize(b" " * 100_000 + b'[{"sku": "a"}]') == b'{"sku":"a"}\n'
+
+    def test_message_does_not_echo_the_body(self) -> None:
+        with pytest.raises(MalformedBody) as caught:
+            _normalize(b'[{"sku": "\xff secret"}]')
+        assert "secret" not in str(caught.value)
+        assert "b'" not in str(caught.value)
+
     def test_accepts_utf8_bom(self) -> None:
         assert _normalize(b'\xef\xbb\xbf[{"sku": "a"}]') == b'{"sku":"a"}\n'
 

@@ -313,7 +313,8 @@ def get_import_errors(
     severity: Annotated[str | None, Query(pattern="^(error|warning)$")] = None,
 ) -> IssueList:
     """Every rejected record (severity `error`: index, field path, rule, message, offending
-    value) and every warning, in record order. Page with `count` and `cursor`."""
+    value) and every warning, in the order they were found (batch by batch; a duplicate
+    warning names an earlier record). Page with `count` and `cursor`."""
     rows, total = service.list_issues(
         session,
         tenant_id=token.tenant_id,

@@ -37,16 +37,27 @@ class EntitySpec:
     describe: str  # how the key is named in messages
 
 
-def _product_key(r: Row) -> tuple[Any, ...]:
-    return (r["sku"],)
+def _key_of(r: Row, *fields: str) -> tuple[Any, ...] | Issue:
+    """A record's key fields, which must not be blank: a blank key would match nothing
+    meaningful and every other blank-keyed record."""
+    for name in fields:
+        if not str(r.get(name) or "").strip():
+            return Issue(
+                "error", name, "required", f"{name} is the record's key and must not be blank."
+            )
+    return tuple(r[name] for name in fields)
 
 
-def _order_key(r: Row) -> tuple[Any, ...]:
-    return (r["orderNumber"],)
+def _product_key(r: Row) -> tuple[Any, ...] | Issue:
+    return _key_of(r, "sku")
 
 
-def _review_key(r: Row) -> tuple[Any, ...]:
-    return (r["provider"], r["providerReviewID"])
+def _order_key(r: Row) -> tuple[Any, ...] | Issue:
+    return _key_of(r, "orderNumber")
+
+
+def _review_key(r: Row) -> tuple[Any, ...] | Issue:
+    return _key_of(r, "provider", "providerReviewID")
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -70,15 +81,16 @@ def _customer_key(r: Row) -> tuple[Any, ...] | Issue:
 
 
 def _rating_summary_key(r: Row) -> tuple[Any, ...] | Issue:
-    for name in ("provider", "providerProductID"):
-        if not r.get(name):
-            return Issue(
-                "error",
-                name,
-                "required",
-                f"{name} is needed to match the rating summaries of a product.",
-            )
-    return (r["provider"], r["providerProductID"])
+    key = _key_of(r, "provider", "providerProductID")
+    if not isinstance(key, Issue) and not r.get("ratingSummaries"):
+        return Issue(
+            "error",
+            "ratingSummaries",
+            "required",
+            "A rating summary record needs at least one entry in ratingSummaries; "
+            "nothing was imported from it.",
+        )
+    return key
 
 
 SPECS: dict[str, EntitySpec] = {

@@ -46,13 +46,14 @@ def normalize(raw: BinaryIO, out: BinaryIO) -> int:
     raw.seek(0)
     if raw.read(len(BOM)) != BOM:
         raw.seek(0)
-    head = raw.read(4096)
-    started = check_start(head)
-    if started is None:
+    start = raw.tell()
+    while (head := raw.read(65536)) and (started := check_start(head)) is None:
+        pass  # only whitespace so far
+    if not head:
         raise MalformedBody("The request body is empty; a JSON array is required.")
     if not started:
         raise MalformedBody("The request body must be a JSON array.")
-    raw.seek(raw.tell() - len(head))
+    raw.seek(start)
     count = 0
     pending: list[bytes] = []
     try:
@@ -70,7 +71,10 @@ def normalize(raw: BinaryIO, out: BinaryIO) -> int:
 
 
 def _malformed(exc: Exception) -> MalformedBody:
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
+    # The parser's message may quote the body (as bytes): keep its first line only.
+    raw = exc.args[0] if exc.args else ""
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    detail = text.strip().splitlines()[0] if text.strip() else "parse error"
     if "overflow" in detail:
         return MalformedBody(
             f"The request body holds a number too large to read ({detail}); numbers must fit "
