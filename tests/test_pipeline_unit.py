@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import field_path, render_value
 from retailhub.imports.payload import MalformedBody, check_start, iter_lines, normalize
-from retailhub.imports.pipeline import Classifier, raw_tokens
+from retailhub.imports.pipeline import Classifier, SeenKeys, check_records, raw_tokens
 from retailhub.imports.records import ADAPTERS
 from retailhub.kit.timeutil import iso, to_utc
 
@@ -128,3 +129,52 @@ class TestRendering:
         assert render_value("x" * 250) == "x" * 200 + "…"
         assert render_value({"a": 1}) == '{"a":1}'
         assert render_value(None) is None
+
+
+class TestSeenKeys:
+    def test_spills_to_a_temporary_file_and_cleans_up(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(SeenKeys, "IN_MEMORY", 3)
+        seen = SeenKeys(str(tmp_path))
+        seen.update({1: 10, 2: 20})
+        assert list(tmp_path.iterdir()) == []
+        seen.update({3: 30, 4: 40, 2: 21})
+        assert len(list(tmp_path.iterdir())) == 1  # spilled
+        seen.update({5: 50})
+        assert seen.lookup([1, 2, 5, 99]) == {1: 10, 2: 21, 5: 50}
+        seen.close()
+        assert list(tmp_path.iterdir()) == []
+
+    def test_classifier_memory_is_bounded(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(SeenKeys, "IN_MEMORY", 100)
+        classifier = Classifier(SPECS["Product"], spill_dir=str(tmp_path))
+        for start in range(0, 1000, 250):
+            classifier.sequence(
+                check_records("Product", [(i, {"sku": f"S{i}"}) for i in range(start, start + 250)])
+            )
+        out = classifier.sequence(check_records("Product", [(1000, {"sku": "S7"})]))
+        assert [(i.index, i.rule) for i in out.issues] == [(7, "duplicate")]
+        assert len(classifier.seen._memory) <= 100
+        classifier.close()
+
+
+class TestRatingSummaryKeys:
+    def test_keys_are_per_summary_entry(self) -> None:
+        def record(product: str, *ids: str) -> dict[str, object]:
+            return {
+                "provider": "Y",
+                "providerProductID": product,
+                "ratingSummaries": [{"providerRatingSummaryID": i, "rating": 4} for i in ids],
+            }
+
+        classifier = Classifier(SPECS["RatingSummary"])
+        batch = [(0, record("P", "a")), (1, record("P", "b")), (2, record("P", "a", "a"))]
+        out = classifier.sequence(check_records("RatingSummary", batch))
+        assert [(i.index, i.field, i.rule) for i in out.issues] == [
+            (2, "ratingSummaries", "duplicate"),
+            (0, "provider/providerProductID", "duplicate"),
+        ]
+        assert out.duplicates == 1

@@ -43,16 +43,22 @@ Choices where Listrak's document is silent (ours):
   `items` replaces that order's items), customers by `customerNumber` then by email
   (case-insensitive; a record whose number and email belong to two different customers is
   rejected with rule `conflict`), reviews by (`provider`, `providerReviewID`), rating
-  summaries by (`provider`, `providerProductID`, `providerRatingSummaryID`). A customer needs
-  an email or a customerNumber; a rating summary needs `provider` and `providerProductID`.
+  summaries by (`provider`, `providerProductID`, `providerRatingSummaryID`). Key fields must
+  not be blank. A customer needs an email or a customerNumber; a rating summary record needs
+  `provider`, `providerProductID` and at least one entry in `ratingSummaries`.
+- A record replaces the stored record whole (fields it omits are gone from the stored
+  record); a customer stays reachable by the email and number it was stored with.
 - Re-importing identical data changes nothing and counts as `unchanged`.
-- Duplicate keys in one payload: the last record wins; earlier ones are not written and are
-  reported as warnings (rule `duplicate`) and counted in `duplicates`. If that last record is
-  invalid, no record with that key is written. `received = inserted + updated + unchanged +
-  rejected + duplicates`.
+- Duplicate keys in one payload are applied in order, so the last valid record wins: each
+  earlier one is reported as a warning (rule `duplicate`, naming the record that superseded
+  it) and counted in `duplicates`. If the last one is invalid, the earlier valid one stays.
+  Every record counts once in `received = inserted + updated + unchanged + rejected` (an
+  earlier duplicate counts as what its own write did).
 - Lenient like Listrak's own deserializer: numbers are accepted for string fields, enum names
-  match case-insensitively or by numeric code (0 = NotSet …), booleans accept `"true"`/`1`.
-  Unknown fields are ignored and reported once per import as a warning (`unknownField`).
+  match case-insensitively or by numeric code (0 = NotSet …), booleans accept pydantic's lax
+  forms (`true`/`false`, `0`/`1`, `"yes"`/`"no"`, `"on"`/`"off"`), timestamps accept ISO 8601
+  and Unix seconds. Unknown fields are ignored and reported once per import as a warning
+  (`unknownField`).
 - Timestamps without a zone are US Eastern (as Listrak documents); all are stored and returned
   in UTC.
 - `GET /data/v1/Import…` routes (ours) show each import's fate; read routes

@@ -3,6 +3,7 @@
 import hashlib
 import itertools
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO
 
@@ -141,8 +142,16 @@ async def _receive_body(request: Request) -> Body:
 
 def _validate_only(entity: str, body: Body) -> ValidationReport:
     spec = SPECS[entity]
-    classifier = Classifier(spec)
-    records = enumerate(iter_file_records(body.lines))
+    classifier = Classifier(spec, spill_dir=str(get_settings().data_dir))
+    try:
+        return _report(entity, classifier, enumerate(iter_file_records(body.lines)))
+    finally:
+        classifier.close()
+
+
+def _report(
+    entity: str, classifier: Classifier, records: Iterator[tuple[int, Any]]
+) -> ValidationReport:
     received = valid = rejected = duplicates = 0
     issues: list[Issue] = []
     total_issues = 0

@@ -12,6 +12,12 @@ one set-based write.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +45,7 @@ def raw_tokens(entity: str, raw: Any) -> tuple[tuple[Any, ...], ...]:
         return ()
     if entity == "Customer":
         number = (_s(raw.get("customerNumber")) or "").strip() or None
-        return tokens(entity, (number, normalize_email(_s(raw.get("email")))))
+        return tokens(entity, (number, normalize_email(_s(raw.get("email")))), raw)
     fields = {
         "Product": ("sku",),
         "Order": ("orderNumber",),
@@ -47,12 +53,22 @@ def raw_tokens(entity: str, raw: Any) -> tuple[tuple[Any, ...], ...]:
         "RatingSummary": ("provider", "providerProductID"),
     }[entity]
     key = tuple(_s(raw.get(f)) for f in fields)
-    return () if None in key else (key,)
+    if None in key:
+        return ()
+    if entity == "RatingSummary":
+        summaries = raw.get("ratingSummaries")
+        if not isinstance(summaries, list):
+            return ()
+        raw = {"ratingSummaries": [s for s in summaries if isinstance(s, dict)]}
+    return tokens(entity, key, raw)
 
 
-def tokens(entity: str, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
-    """What identifies the stored row a valid record writes. A customer is reached by its
-    number and by its email, so both are tokens."""
+def tokens(
+    entity: str, key: tuple[Any, ...], record: dict[str, Any]
+) -> tuple[tuple[Any, ...], ...]:
+    """What identifies the stored rows a valid record writes. A customer is reached by its
+    number and by its email, so both are tokens; a rating summary record writes one row
+    per entry of ``ratingSummaries``."""
     if entity == "Customer":
         number, email = key
         found: list[tuple[Any, ...]] = []
@@ -61,7 +77,72 @@ def tokens(entity: str, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
         if email:
             found.append(("e", email))
         return tuple(found)
+    if entity == "RatingSummary":
+        return tuple(
+            (*key, _s(s.get("providerRatingSummaryID")))
+            for s in record.get("ratingSummaries") or ()
+        )
     return (key,)
+
+
+def _token_hash(token: tuple[Any, ...]) -> int:
+    digest = hashlib.blake2b(repr(token).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class SeenKeys:
+    """For each key token of an import: the index of the last record that carried it.
+
+    Kept by 64-bit hash, in a dict while small, then in a temporary SQLite file, so memory
+    stays bounded whatever the number of records. A hash collision (odds about 1 in 10^5
+    at ten million keys) can only add a spurious duplicate warning: duplicates are written
+    in order all the same."""
+
+    IN_MEMORY = 200_000
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._memory: dict[int, int] = {}
+        self._directory = directory
+        self._db: sqlite3.Connection | None = None
+        self._path: str | None = None
+
+    def lookup(self, hashes: Iterable[int]) -> dict[int, int]:
+        wanted = list(set(hashes))
+        if self._db is None:
+            return {h: self._memory[h] for h in wanted if h in self._memory}
+        found: dict[int, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._db.execute(f"SELECT h, i FROM seen WHERE h IN ({marks})", chunk))
+        return found
+
+    def update(self, last: dict[int, int]) -> None:
+        if self._db is None:
+            self._memory.update(last)
+            if len(self._memory) <= self.IN_MEMORY:
+                return
+            self._spill()
+            last, self._memory = self._memory, {}
+        assert self._db is not None
+        self._db.executemany("INSERT OR REPLACE INTO seen (h, i) VALUES (?, ?)", last.items())
+
+    def _spill(self) -> None:
+        handle, self._path = tempfile.mkstemp(prefix="seen-", suffix=".db", dir=self._directory)
+        os.close(handle)
+        self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE seen (h INTEGER PRIMARY KEY, i INTEGER NOT NULL)")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path)
+            self._path = None
 
 
 @dataclass
@@ -143,21 +224,26 @@ class Classified:
 class Classifier:
     """The part of classification that depends on earlier records of the same import."""
 
-    def __init__(self, spec: EntitySpec) -> None:
+    def __init__(self, spec: EntitySpec, *, spill_dir: str | None = None) -> None:
         self.spec = spec
         self.known = schemas.KNOWN_FIELDS[spec.name]
-        # token -> index of the last valid record that carried it
-        self.seen: dict[tuple[Any, ...], int] = {}
+        self.seen = SeenKeys(spill_dir)
         self.unknown_fields: dict[str, int] = {}
 
-    def observe_written(self, index: int, raw: Any) -> None:
-        """Re-observe a record a previous run of this import already wrote (on resume)."""
-        if not isinstance(raw, dict):
-            return
-        for extra in raw.keys() - self.known:
-            self.unknown_fields.setdefault(extra, index)
-        for token in raw_tokens(self.spec.name, raw):
-            self.seen[token] = index
+    def close(self) -> None:
+        self.seen.close()
+
+    def observe_written(self, batch: list[tuple[int, Any]]) -> None:
+        """Re-observe records a previous run of this import already wrote (on resume)."""
+        last: dict[int, int] = {}
+        for index, raw in batch:
+            if not isinstance(raw, dict):
+                continue
+            for extra in raw.keys() - self.known:
+                self.unknown_fields.setdefault(extra, index)
+            for token in raw_tokens(self.spec.name, raw):
+                last[_token_hash(token)] = index
+        self.seen.update(last)
 
     def classify(self, batch: list[tuple[int, Any]]) -> Classified:
         """Check a batch here, in this process, and sequence it."""
@@ -169,14 +255,25 @@ class Classifier:
         out = Classified(issues=checked.issues, rejected=checked.rejected)
         for name, index in checked.unknown_fields.items():
             self.unknown_fields.setdefault(name, index)
-        group: list[Prepared] = []
-        in_group: set[tuple[Any, ...]] = set()
         entity = self.spec.name
-        seen = self.seen
-        for fields in checked.valid:
-            item = Prepared(*fields)
-            idents = tokens(entity, item.key)
-            earlier = max([seen.get(t, -1) for t in idents], default=-1)
+        items = [Prepared(*fields) for fields in checked.valid]
+        hashes = [[_token_hash(t) for t in tokens(entity, item.key, item.record)] for item in items]
+        last = self.seen.lookup(h for hs in hashes for h in hs)
+        group: list[Prepared] = []
+        in_group: set[int] = set()
+        for item, hs in zip(items, hashes, strict=True):
+            if len(set(hs)) < len(hs):
+                out.issues.append(
+                    Issue(
+                        "warning",
+                        "ratingSummaries",
+                        "duplicate",
+                        "The same providerRatingSummaryID appears twice in this record; the "
+                        "last entry wins.",
+                        index=item.index,
+                    )
+                )
+            earlier = max([last.get(h, -1) for h in hs], default=-1)
             if earlier >= 0:
                 out.duplicates += 1
                 key = item.key
@@ -192,14 +289,15 @@ class Classifier:
                     )
                 )
             clash = False
-            for t in idents:
-                seen[t] = item.index
-                clash = clash or t in in_group
+            for h in hs:
+                last[h] = item.index
+                clash = clash or h in in_group
             if clash:
                 out.groups.append(group)
                 group, in_group = [], set()
             group.append(item)
-            in_group.update(idents)
+            in_group.update(hs)
+        self.seen.update({h: last[h] for hs in hashes for h in hs})
         if group:
             out.groups.append(group)
         return out

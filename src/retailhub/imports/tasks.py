@@ -56,7 +56,6 @@ def issue_rows(tenant_id: int, import_id: str, issues: list[Issue]) -> list[dict
 @tasks.task(RUN_IMPORT)
 def run_import(job: Job) -> None:
     import_id = job.args["import_id"]
-    sessions = session_factory()
     with session_scope(write=True) as session:
         tasks.heartbeat(session, job)
         imp = session.get(ImportJob, import_id)
@@ -67,7 +66,24 @@ def run_import(job: Job) -> None:
         tenant_id, entity, checkpoint = imp.tenant_id, imp.entity, imp.processed
     spec = SPECS[entity]
 
-    classifier = Classifier(spec)
+    classifier = Classifier(spec, spill_dir=str(get_settings().data_dir))
+    try:
+        _run_chunks(job, import_id, tenant_id, spec, classifier, checkpoint)
+    finally:
+        classifier.close()
+    _finish_import(job, import_id, tenant_id, classifier)
+
+
+def _run_chunks(
+    job: Job,
+    import_id: str,
+    tenant_id: int,
+    spec: EntitySpec,
+    classifier: Classifier,
+    checkpoint: int,
+) -> None:
+    sessions = session_factory()
+    entity = spec.name
     sizes = payload.chunk_sizes(sessions, import_id)
     starts = list(itertools.accumulate(sizes, initial=0))
     if checkpoint not in starts:
@@ -77,8 +93,7 @@ def run_import(job: Job) -> None:
     # re-observe their records, for duplicate and unknown-field warnings.
     for seq in range(done):
         records = payload.chunk_records(payload.stored_chunk(sessions, import_id, seq))
-        for index, raw in enumerate(records, starts[seq]):
-            classifier.observe_written(index, raw)
+        classifier.observe_written(list(enumerate(records, starts[seq])))
 
     def commit(size: int, result: Classified) -> None:
         _commit_batch(job, import_id, tenant_id, spec, size, result)
@@ -111,6 +126,8 @@ def run_import(job: Job) -> None:
         if writing is not None:
             writing.result()
 
+
+def _finish_import(job: Job, import_id: str, tenant_id: int, classifier: Classifier) -> None:
     with session_scope(write=True) as session:
         tasks.heartbeat(session, job)
         imp = session.get(ImportJob, import_id)
