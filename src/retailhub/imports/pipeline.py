@@ -13,7 +13,6 @@ one set-based write.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sqlite3
 import tempfile
@@ -86,19 +85,20 @@ def tokens(
 
 
 def _token_hash(token: tuple[Any, ...]) -> int:
-    digest = hashlib.blake2b(repr(token).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    # Python's own 64-bit hash: seeded per process, which is fine, since an import's
+    # SeenKeys lives and dies in one process (a resumed job rebuilds it).
+    return hash(token)
 
 
 class SeenKeys:
     """For each key token of an import: the index of the last record that carried it.
 
-    Kept by 64-bit hash, in a dict while small, then in a temporary SQLite file, so memory
-    stays bounded whatever the number of records. A hash collision (odds about 1 in 10^5
-    at ten million keys) can only add a spurious duplicate warning: duplicates are written
-    in order all the same."""
+    Kept by 64-bit hash, in a dict up to 500,000 keys (about 45 MB), then in a temporary
+    SQLite file, so memory stays bounded whatever the number of records. A hash collision
+    (odds about 1 in 10^5 at ten million keys) can only add a spurious duplicate warning:
+    duplicates are written in order all the same."""
 
-    IN_MEMORY = 200_000
+    IN_MEMORY = 500_000
 
     def __init__(self, directory: str | None = None) -> None:
         self._memory: dict[int, int] = {}
@@ -125,9 +125,13 @@ class SeenKeys:
             self._spill()
             last, self._memory = self._memory, {}
         assert self._db is not None
+        self._db.execute("BEGIN")
         self._db.executemany("INSERT OR REPLACE INTO seen (h, i) VALUES (?, ?)", last.items())
+        self._db.execute("COMMIT")
 
     def _spill(self) -> None:
+        if self._directory is not None:
+            os.makedirs(self._directory, exist_ok=True)
         handle, self._path = tempfile.mkstemp(prefix="seen-", suffix=".db", dir=self._directory)
         os.close(handle)
         self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
