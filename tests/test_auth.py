@@ -13,6 +13,21 @@ from tests.conftest import Tenant
 PRODUCT = [{"sku": "S1", "title": "One"}]
 
 
+def customer_only_headers(tenant: Tenant) -> dict[str, str]:
+    """Bearer headers of a second Data integration of the tenant, with the Customer scope only."""
+    client_id = f"{tenant.slug}-customers"
+    with session_scope(write=True) as session:
+        row = session.query(TenantRow).filter_by(slug=tenant.slug).one()
+        _cred, secret = auth_service.create_credential(
+            session, tenant=row, kind="data", scopes="Customer", client_id=client_id
+        )
+    token = tenant.client.post(
+        "/OAuth2/Token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 class TestToken:
     def test_client_credentials_grant(self, tenant: Tenant) -> None:
         response = tenant.client.post(
@@ -131,20 +146,7 @@ class TestBearer:
         assert response.status_code == 401
 
     def test_token_without_scope_is_403_naming_the_scope(self, tenant: Tenant) -> None:
-        with session_scope(write=True) as session:
-            row = session.query(TenantRow).filter_by(slug=tenant.slug).one()
-            _cred, secret = auth_service.create_credential(
-                session, tenant=row, kind="data", scopes="Customer", client_id=f"{tenant.slug}-c"
-            )
-        token = tenant.client.post(
-            "/OAuth2/Token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": f"{tenant.slug}-c",
-                "client_secret": secret,
-            },
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = customer_only_headers(tenant)
         response = tenant.client.post("/data/v1/Product", json=PRODUCT, headers=headers)
         assert response.status_code == 403
         body = response.json()
@@ -164,20 +166,7 @@ class TestBearer:
 def test_imports_are_visible_only_to_their_entity_scope(tenant: Tenant) -> None:
     product_import = tenant.run("Product", [{"sku": "S"}])["resourceId"]
     customer_import = tenant.run("Customer", [{"email": "c@example.com"}])["resourceId"]
-    with session_scope(write=True) as session:
-        row = session.query(TenantRow).filter_by(slug=tenant.slug).one()
-        _cred, secret = auth_service.create_credential(
-            session, tenant=row, kind="data", scopes="Customer", client_id=f"{tenant.slug}-v"
-        )
-    token = tenant.client.post(
-        "/OAuth2/Token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": f"{tenant.slug}-v",
-            "client_secret": secret,
-        },
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = customer_only_headers(tenant)
     listed = tenant.client.get("/data/v1/Import", headers=headers).json()["data"]
     assert [i["resourceId"] for i in listed] == [customer_import]
     assert (
