@@ -45,3 +45,22 @@ def test_orders_customers_reviews_isolated(tenant: Tenant, other_tenant: Tenant)
     assert other_tenant.get("/data/v1/Customer/C1").status_code == 404
     assert other_tenant.get("/data/v1/Customer", email="a@example.com").json()["data"] == []
     assert other_tenant.get("/data/v1/Review", providerProductID="P").json()["data"] == []
+
+
+def test_rating_summaries_and_customer_filters_isolated(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    summary = {
+        "provider": "Y",
+        "providerProductID": "P",
+        "ratingSummaries": [{"providerRatingSummaryID": "overall", "rating": 4.5}],
+    }
+    tenant.run("RatingSummary", [summary])
+    tenant.run("Customer", [{"email": "n@example.com", "customerNumber": "N1"}])
+    other = other_tenant.run("RatingSummary", [summary])
+    # The same key in the other tenant is a new row there, not an update of ours.
+    assert other["counts"]["inserted"] == 1
+    assert len(tenant.get("/data/v1/RatingSummary", providerProductID="P").json()["data"]) == 1
+    assert other_tenant.get("/data/v1/Customer", customerNumber="N1").json()["data"] == []
+    listed = tenant.get("/data/v1/Customer", customerNumber="N1").json()["data"]
+    assert [c["email"] for c in listed] == ["n@example.com"]
