@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from retailhub.auth import service as auth_service
@@ -28,16 +30,20 @@ def customer_only_headers(tenant: Tenant) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def request_token(tenant: Tenant, **overrides: str) -> Any:
+    """POST /OAuth2/Token with the tenant's Data credentials, some fields overridden."""
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": tenant.creds["data_client_id"],
+        "client_secret": tenant.creds["data_client_secret"],
+        **overrides,
+    }
+    return tenant.client.post("/OAuth2/Token", data=form)
+
+
 class TestToken:
     def test_client_credentials_grant(self, tenant: Tenant) -> None:
-        response = tenant.client.post(
-            "/OAuth2/Token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": tenant.creds["data_client_id"],
-                "client_secret": tenant.creds["data_client_secret"],
-            },
-        )
+        response = request_token(tenant)
         assert response.status_code == 200
         body = response.json()
         assert set(body) == {"access_token", "token_type", "expires_in"}
@@ -45,14 +51,7 @@ class TestToken:
         assert body["expires_in"] == 3600
 
     def test_wrong_secret_is_invalid_credentials(self, tenant: Tenant) -> None:
-        response = tenant.client.post(
-            "/OAuth2/Token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": tenant.creds["data_client_id"],
-                "client_secret": "wrong",
-            },
-        )
+        response = request_token(tenant, client_secret="wrong")
         assert response.status_code == 400
         assert response.json() == {"error": "Invalid Credentials"}
 
@@ -65,14 +64,7 @@ class TestToken:
         assert response.json() == {"error": "Invalid Credentials"}
 
     def test_other_grant_type_is_refused(self, tenant: Tenant) -> None:
-        response = tenant.client.post(
-            "/OAuth2/Token",
-            data={
-                "grant_type": "password",
-                "client_id": tenant.creds["data_client_id"],
-                "client_secret": tenant.creds["data_client_secret"],
-            },
-        )
+        response = request_token(tenant, grant_type="password")
         assert response.status_code == 400
         assert response.json() == {"error": "unsupported_grant_type"}
 
@@ -82,14 +74,7 @@ class TestToken:
                 session.query(Credential).filter_by(client_id=tenant.creds["data_client_id"]).one()
             )
             cred.active = False
-        response = tenant.client.post(
-            "/OAuth2/Token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": tenant.creds["data_client_id"],
-                "client_secret": tenant.creds["data_client_secret"],
-            },
-        )
+        response = request_token(tenant)
         assert response.status_code == 400
         assert response.json() == {"error": "Invalid Credentials"}
 
