@@ -3,6 +3,7 @@
 from retailhub.models.base import Base
 from retailhub.models.credential import Credential
 from retailhub.models.customer import Customer
+from retailhub.models.file_mapping import FileMapping
 from retailhub.models.import_issue import ImportIssue
 from retailhub.models.import_job import ImportJob
 from retailhub.models.import_payload import ImportPayload
@@ -12,12 +13,14 @@ from retailhub.models.order_item import OrderItem
 from retailhub.models.product import Product
 from retailhub.models.rating_summary import RatingSummary
 from retailhub.models.review import Review
+from retailhub.models.ssh_key import SshKey
 from retailhub.models.tenant import Tenant
 
 __all__ = [
     "Base",
     "Credential",
     "Customer",
+    "FileMapping",
     "ImportIssue",
     "ImportJob",
     "ImportPayload",
@@ -27,5 +30,6 @@ __all__ = [
     "Product",
     "RatingSummary",
     "Review",
+    "SshKey",
     "Tenant",
 ]

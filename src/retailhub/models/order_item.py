@@ -28,4 +28,6 @@ class OrderItem(Base):
     quantity: Mapped[int | None]
     price: Mapped[Decimal | None]
     data: Mapped[dict[str, Any]] = mapped_column(RecordJSON)
+    # Set for items imported on their own (an order item file), to tell unchanged ones.
+    content_hash: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

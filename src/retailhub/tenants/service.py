@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from retailhub.auth import service as auth_service
-from retailhub.errors import Conflict, DomainError
-from retailhub.models import Tenant
+from retailhub.errors import Conflict, DomainError, NotFound
+from retailhub.models import FileMapping, SshKey, Tenant
 
 SLUG_RE = re.compile(r"^[a-zA-Z0-9_-]{3,64}$")
 
@@ -38,9 +38,66 @@ def create_tenant(session: Session, *, slug: str, name: str | None = None) -> di
         scopes=" ".join(auth_service.DATA_SCOPES),
         client_id=f"{slug}-{secrets.token_hex(8)}",
     )
+    # The SFTP/FTP login is the tenant's slug, which users recognize in a client's prompt.
+    sftp, sftp_password = auth_service.create_credential(
+        session, tenant=tenant, kind="sftp", client_id=slug
+    )
     return {
         "tenant": tenant.slug,
         "tenant_id": tenant.id,
         "data_client_id": data.client_id,
         "data_client_secret": data_secret,
+        "sftp_username": sftp.client_id,
+        "sftp_password": sftp_password,
     }
+
+
+def require(session: Session, slug: str) -> Tenant:
+    tenant = get_by_slug(session, slug)
+    if tenant is None:
+        raise NotFound(f"no tenant '{slug}'")
+    return tenant
+
+
+def add_ssh_key(session: Session, *, slug: str, public_key: str) -> str:
+    """Register an OpenSSH public key for the tenant's SFTP login; returns its fingerprint."""
+    import asyncssh
+
+    tenant = require(session, slug)
+    line = public_key.strip()
+    try:
+        key = asyncssh.import_public_key(line)
+    except (asyncssh.KeyImportError, ValueError) as exc:
+        raise DomainError(f"not an OpenSSH public key: {exc}") from None
+    fingerprint = key.get_fingerprint("sha256")
+    exists = session.scalar(
+        select(SshKey).where(SshKey.tenant_id == tenant.id, SshKey.fingerprint == fingerprint)
+    )
+    if exists is None:
+        session.add(SshKey(tenant_id=tenant.id, public_key=line, fingerprint=fingerprint))
+    return fingerprint
+
+
+FILE_ENTITIES = ("Product", "Order", "OrderItem", "Customer")
+
+
+def map_files(session: Session, *, slug: str, pattern: str, entity: str) -> None:
+    """Import files whose name matches ``pattern`` (shell-style, case-insensitive) as
+    ``entity``, beside the standard Listrak names."""
+    tenant = require(session, slug)
+    by_lower = {e.lower(): e for e in FILE_ENTITIES}
+    if entity.lower() not in by_lower:
+        raise DomainError(f"entity must be one of {', '.join(FILE_ENTITIES)}")
+    if not pattern.strip() or "/" in pattern:
+        raise DomainError("a pattern matches a file name, without folders")
+    mapping = session.scalar(
+        select(FileMapping).where(
+            FileMapping.tenant_id == tenant.id, FileMapping.pattern == pattern
+        )
+    )
+    if mapping is None:
+        session.add(
+            FileMapping(tenant_id=tenant.id, pattern=pattern, entity=by_lower[entity.lower()])
+        )
+    else:
+        mapping.entity = by_lower[entity.lower()]
