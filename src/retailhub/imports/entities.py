@@ -56,6 +56,10 @@ def _order_key(r: Row) -> tuple[Any, ...] | Issue:
     return _key_of(r, "orderNumber")
 
 
+def _order_item_key(r: Row) -> tuple[Any, ...] | Issue:
+    return _key_of(r, "orderNumber", "sku")
+
+
 def _review_key(r: Row) -> tuple[Any, ...] | Issue:
     return _key_of(r, "provider", "providerReviewID")
 
@@ -135,6 +139,18 @@ SPECS: dict[str, EntitySpec] = {
             r.get("storeNumber"),
             r.get("couponCode"),
         ),
+    ),
+    # Items imported on their own (an order item file), keyed by order number and sku; an
+    # order imported later finds them by its number.
+    "OrderItem": EntitySpec(
+        name="OrderItem",
+        scope="Order",
+        table="order_items",
+        key_columns=("order_number", "sku"),
+        key=_order_item_key,
+        describe="orderNumber/sku",
+        column_names=("quantity", "price"),
+        columns=lambda r: (r.get("quantity"), _money(r.get("price"))),
     ),
     "Customer": EntitySpec(
         name="Customer",

@@ -27,6 +27,7 @@ from retailhub.imports import records as schemas
 from retailhub.imports.entities import SPECS, EntitySpec, normalize_email
 from retailhub.imports.issues import Issue, from_validation_error, render_value
 from retailhub.imports.payload import chunk_records
+from retailhub.imports.rules import RULES
 from retailhub.imports.writers import Prepared, content_hash
 
 _DUMP = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
@@ -48,6 +49,7 @@ def raw_tokens(entity: str, raw: Any) -> tuple[tuple[Any, ...], ...]:
     fields = {
         "Product": ("sku",),
         "Order": ("orderNumber",),
+        "OrderItem": ("orderNumber", "sku"),
         "Review": ("provider", "providerReviewID"),
         "RatingSummary": ("provider", "providerProductID"),
     }[entity]
@@ -168,6 +170,7 @@ def check_records(entity: str, batch: list[tuple[int, Any]]) -> Checked:
     spec = SPECS[entity]
     adapter = schemas.ADAPTERS[entity]
     known = schemas.KNOWN_FIELDS[entity]
+    rules = RULES.get(entity)
     keep_record = entity in ("Customer", "RatingSummary")
     out = Checked()
     for index, raw in batch:
@@ -177,6 +180,14 @@ def check_records(entity: str, batch: list[tuple[int, Any]]) -> Checked:
             out.rejected += 1
             out.issues.extend(from_validation_error(exc, index=index))
             continue
+        if rules is not None and (found := rules(clean)):
+            for issue in found:
+                issue.index = index
+            if any(issue.severity == "error" for issue in found):
+                out.rejected += 1
+                out.issues.extend(i for i in found if i.severity == "error")
+                continue
+            out.issues.extend(found)
         if len(raw) != len(clean):  # validation drops unknown fields, and only those
             for extra in raw.keys() - known:
                 out.unknown_fields.setdefault(extra, index)

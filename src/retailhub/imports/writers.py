@@ -253,6 +253,8 @@ def write_batch(
         _write_customers(session, spec, tenant_id, items, now)
     elif spec.name == "RatingSummary":
         _write_rating_summaries(session, tenant_id, items, now)
+    elif spec.name == "OrderItem":
+        _write_order_items(session, tenant_id, items, now)
     else:
         _write_simple(session, spec, tenant_id, items, now)
         if spec.name == "Order":
@@ -290,6 +292,7 @@ def _replace_order_items(
     if not replaced:
         return
     numbers = [it.key[0] for it in replaced]
+    _lock_order_items(session, tenant_id)
     if _is_pg(session):
         with _raw(session).cursor() as cur:
             cur.execute(
@@ -330,6 +333,108 @@ def _replace_order_items(
         "created_at",
     ]
     _plain_insert(session, "order_items", cols, rows)
+
+
+# Writers of a tenant's order items take turns (PostgreSQL; SQLite has one writer anyway):
+# line numbers are allocated from what the table holds.
+_ORDER_ITEMS_LOCK = 7301
+
+
+def _lock_order_items(session: Session, tenant_id: int) -> None:
+    if _is_pg(session):
+        session.connection().exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(%s, %s)", (_ORDER_ITEMS_LOCK, tenant_id)
+        )
+
+
+def _write_order_items(
+    session: Session, tenant_id: int, items: list[Prepared], now: datetime
+) -> None:
+    """Items imported on their own, keyed by (order number, sku): an item whose order has
+    a line with that sku updates the first such line; any other gets the order's next line
+    number, whether or not the order itself was imported yet."""
+    if not items:
+        return
+    _lock_order_items(session, tenant_id)
+    numbers = sorted({it.key[0] for it in items})
+    first: dict[Key, tuple[int, str | None]] = {}
+    last_line: dict[str, int] = {}
+    for number, sku, line_no, stored in _order_lines(session, tenant_id, numbers):
+        if (number, sku) not in first:
+            first[(number, sku)] = (line_no, stored)
+        last_line[number] = max(line_no, last_line.get(number, 0))
+    updates, inserts = [], []
+    for it in sorted(items, key=lambda it: it.key):
+        quantity, price = it.columns
+        found = first.get(it.key)
+        if found is None:
+            line_no = last_line.get(it.key[0], 0) + 1
+            last_line[it.key[0]] = line_no
+            inserts.append(
+                (tenant_id, it.key[0], line_no, it.key[1], quantity, price, it.data, it.hash, now)
+            )
+            it.outcome = INSERTED
+        elif found[1] == it.hash:
+            it.outcome = UNCHANGED
+        else:
+            updates.append((quantity, price, it.data, it.hash, tenant_id, it.key[0], found[0]))
+            it.outcome = UPDATED
+    if updates:
+        cast = "::json" if _is_pg(session) else ""
+        mark = "%s" if _is_pg(session) else "?"
+        sql = (
+            f"UPDATE order_items SET quantity = {mark}, price = {mark}, data = {mark}{cast}, "
+            f"content_hash = {mark} WHERE tenant_id = {mark} AND order_number = {mark} "
+            f"AND line_no = {mark}"
+        )
+        if _is_pg(session):
+            with _raw(session).cursor() as cur:
+                cur.executemany(sql, updates)
+        else:
+            session.connection().exec_driver_sql(
+                sql, [tuple(_sqlite_value(v) for v in row) for row in updates]
+            )
+    cols = [
+        "tenant_id",
+        "order_number",
+        "line_no",
+        "sku",
+        "quantity",
+        "price",
+        "data",
+        "content_hash",
+        "created_at",
+    ]
+    _plain_insert(session, "order_items", cols, inserts)
+
+
+def _order_lines(
+    session: Session, tenant_id: int, numbers: list[str]
+) -> list[tuple[str, str, int, str | None]]:
+    """(order number, sku, line number, content hash) of the orders' stored lines, in line
+    order."""
+    rows: list[tuple[str, str, int, str | None]] = []
+    if _is_pg(session):
+        with _raw(session).cursor() as cur:
+            cur.execute(
+                "SELECT order_number, sku, line_no, content_hash FROM order_items "
+                "WHERE tenant_id = %s AND order_number = ANY(%s) ORDER BY order_number, line_no",
+                (tenant_id, numbers),
+            )
+            rows.extend(cur.fetchall())
+        return rows
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows.extend(
+            session.connection().exec_driver_sql(
+                "SELECT order_number, sku, line_no, content_hash FROM order_items "
+                f"WHERE tenant_id = ? AND order_number IN ({marks}) "
+                "ORDER BY order_number, line_no",
+                (tenant_id, *chunk),
+            )
+        )
+    return rows
 
 
 def _plain_insert(
