@@ -145,7 +145,7 @@ class Tenant:
             response = self.get(f"/data/v1/Import/{resource_id}")
             assert response.status_code == 200, response.text
             body: dict[str, Any] = response.json()
-            if body["status"] in ("succeeded", "partially_failed", "failed"):
+            if body["status"] in ("succeeded", "partially_failed", "failed", "duplicate"):
                 return body
             if time.monotonic() > deadline:
                 raise AssertionError(f"import {resource_id} did not finish: {body}")
