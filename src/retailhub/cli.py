@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -68,8 +69,14 @@ def serve(
     no_workers: Annotated[
         bool, typer.Option("--no-workers", help="API only; run `retailhub worker` elsewhere.")
     ] = False,
+    sftp_port: Annotated[int, typer.Option(help="SFTP port of the file drop.")] = 2222,
+    ftp_port: Annotated[int, typer.Option(help="FTP port of the file drop.")] = 2121,
+    no_file_servers: Annotated[
+        bool, typer.Option("--no-file-servers", help="Run neither the SFTP nor the FTP server.")
+    ] = False,
 ) -> None:
-    """Run the API, with the job workers in-process unless --no-workers."""
+    """Run the API and the SFTP and FTP file drop, with the job workers in-process unless
+    --no-workers."""
     import uvicorn
 
     from retailhub import migrate
@@ -84,9 +91,20 @@ def serve(
     def startup() -> None:
         if not no_workers:
             runner.append(_start_workers())
+        if not no_file_servers:
+            from retailhub.files.importer import recover_spool
+            from retailhub.files.servers import FileServers
+
+            recover_spool()
+            servers = FileServers(host, sftp_port, ftp_port)
+            servers.start()
+            runner.append(servers)
+            console.print(
+                f"File drop: sftp://{host}:{servers.sftp_port}  ftp://{host}:{servers.ftp_port}"
+            )
 
     def shutdown() -> None:
-        for r in runner:
+        for r in reversed(runner):
             r.stop()
 
     console.print(f"Retailhub listening on http://{host}:{port}  (API docs: /docs)")
@@ -142,6 +160,193 @@ def tenants_create(
     else:
         for key, value in created.items():
             print(f"{key}: {value}")
+
+
+@tenants_app.command("add-ssh-key")
+def tenants_add_ssh_key(
+    slug: Annotated[str, typer.Argument(help="The tenant.")],
+    key_file: Annotated[Path, typer.Argument(help="An OpenSSH public key file (id_*.pub).")],
+) -> None:
+    """Let an SSH key log in to the tenant's SFTP folder."""
+    from retailhub import migrate
+    from retailhub.db import session_scope
+    from retailhub.errors import DomainError
+    from retailhub.tenants import service as tenants
+
+    migrate.upgrade()
+    try:
+        with session_scope(write=True) as session:
+            fingerprint = tenants.add_ssh_key(session, slug=slug, public_key=key_file.read_text())
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    print(fingerprint)
+
+
+@tenants_app.command("map-files")
+def tenants_map_files(
+    slug: Annotated[str, typer.Argument(help="The tenant.")],
+    pattern: Annotated[str, typer.Argument(help="File name pattern, e.g. 'catalog_*.csv'.")],
+    entity: Annotated[str, typer.Argument(help="Product, Order, OrderItem or Customer.")],
+) -> None:
+    """Import the tenant's files named like PATTERN (case-insensitive) as ENTITY."""
+    from retailhub import migrate
+    from retailhub.db import session_scope
+    from retailhub.errors import DomainError
+    from retailhub.tenants import service as tenants
+
+    migrate.upgrade()
+    try:
+        with session_scope(write=True) as session:
+            tenants.map_files(session, slug=slug, pattern=pattern, entity=entity)
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+
+
+ENTITY_NAMES = {
+    "product": "Product",
+    "order": "Order",
+    "orderitem": "OrderItem",
+    "customer": "Customer",
+}
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[
+        Path, typer.Argument(help="A CSV, TXT or XLSX file.", exists=True, dir_okay=False)
+    ],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+    entity: Annotated[
+        str | None,
+        typer.Option(help="product, order, orderitem or customer (default: from the file name)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Import even if the same content was imported before.")
+    ] = False,
+) -> None:
+    """Import a file now, through the same pipeline as a dropped file, and print the result.
+
+    Exit status: 0 when every row was imported, 1 when the import failed, 2 when some rows
+    were rejected, 3 when the content was imported before (see --force)."""
+    from retailhub import migrate
+    from retailhub.files.importer import NotImportable
+    from retailhub.files.importer import import_file as start
+
+    if entity is not None and entity.lower() not in ENTITY_NAMES:
+        console.print(f"[red]--entity must be one of {', '.join(ENTITY_NAMES)}[/red]")
+        raise typer.Exit(2)
+    _logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    migrate.upgrade()
+    tune_gc()
+    try:
+        import_id, job_id = start(
+            tenant, file, entity=ENTITY_NAMES[entity.lower()] if entity else None, force=force
+        )
+    except NotImportable as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if job_id is not None:
+        _run_with_progress(import_id, job_id, file)
+    else:
+        from retailhub.files.importer import finish_claimed
+
+        finish_claimed(import_id)
+    raise typer.Exit(_print_result(tenant, import_id))
+
+
+def _run_with_progress(import_id: str, job_id: int, file: Path) -> None:
+    import threading
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from retailhub import tasks
+    from retailhub.db import session_scope
+    from retailhub.files.importer import estimate_rows, finish_claimed
+    from retailhub.models import ImportJob
+
+    done = threading.Event()
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} rows/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task(file.name, total=estimate_rows(file), rate="-")
+
+        def watch() -> None:
+            import time
+
+            started = time.monotonic()
+            while not done.wait(0.5):
+                with session_scope() as session:
+                    processed = session.scalar(
+                        select(ImportJob.processed).where(ImportJob.id == import_id)
+                    )
+                elapsed = time.monotonic() - started
+                rate = f"{(processed or 0) / elapsed:,.0f}" if elapsed else "-"
+                progress.update(bar, completed=processed or 0, rate=rate)
+
+        from sqlalchemy import select
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            tasks.run_job(job_id)
+            finish_claimed(import_id)
+        finally:
+            done.set()
+            watcher.join()
+        with session_scope() as session:
+            processed = session.scalar(select(ImportJob.processed).where(ImportJob.id == import_id))
+        progress.update(bar, total=processed, completed=processed)
+
+
+def _print_result(slug: str, import_id: str) -> int:
+    from sqlalchemy import select
+
+    from retailhub.db import session_scope
+    from retailhub.files.importer import result_path
+    from retailhub.imports.service import counts
+    from retailhub.models import ImportIssue, ImportJob
+
+    with session_scope() as session:
+        imp = session.get(ImportJob, import_id)
+        assert imp is not None
+        first = list(
+            session.scalars(
+                select(ImportIssue)
+                .where(ImportIssue.import_id == import_id, ImportIssue.severity == "error")
+                .order_by(ImportIssue.id)
+                .limit(10)
+            )
+        )
+        summary = {"resourceId": imp.id, "status": imp.status, **counts(imp)}
+        if imp.message:
+            summary["message"] = imp.message
+        if imp.started_at and imp.finished_at:
+            summary["seconds"] = round((imp.finished_at - imp.started_at).total_seconds(), 2)
+        status = imp.status
+        summary["report"] = str(result_path(slug, imp.file_name or ""))
+    for issue in first:
+        console.print(
+            f"line {issue.line}: {issue.field}: {issue.rule}: {issue.message}"
+            + (f" (value: {issue.value})" if issue.value else "")
+        )
+    print(json.dumps(summary))
+    return {"succeeded": 0, "failed": 1, "partially_failed": 2, "duplicate": 3}.get(status, 1)
 
 
 @db_app.command("upgrade")

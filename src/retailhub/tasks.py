@@ -43,6 +43,7 @@ def task(name: str) -> Callable[[Handler], Handler]:
 
 def load_handlers() -> None:
     # Importing the modules registers their handlers.
+    import retailhub.files.importer
     import retailhub.imports.tasks  # noqa: F401
 
 
@@ -53,19 +54,47 @@ def enqueue(
     *,
     tenant_id: int | None = None,
     run_at: datetime | None = None,
+    claimed: bool = False,
 ) -> Job:
-    """Insert a job in the caller's transaction; it runs only if that transaction commits."""
+    """Insert a job in the caller's transaction; it runs only if that transaction commits.
+
+    ``claimed``: this process runs it itself (``run_job``), at once; no runner takes it
+    unless this process dies and its heartbeat goes stale (see ``requeue_stalled``)."""
+    now = utcnow()
     job = Job(
         tenant_id=tenant_id,
         task=name,
         args=args,
-        run_at=run_at or utcnow(),
+        run_at=run_at or now,
         max_attempts=get_settings().job_max_attempts,
     )
+    if claimed:
+        job.status, job.locked_by, job.heartbeat_at = "running", WORKER_NAME, now
     session.add(job)
     session.flush()
-    _notify_queue(session, job)
+    if not claimed:
+        _notify_queue(session, job)
     return job
+
+
+def requeue_stalled(stale_after: timedelta) -> int:
+    """Queue again the running jobs whose runner went silent without Procrastinate knowing
+    of it (a job a command ran in its own process, which died); PostgreSQL workers call
+    this periodically. Runs that are merely slow lose nothing: see ``JobLost``."""
+    with session_scope(write=True) as session:
+        stalled = list(
+            session.scalars(
+                select(Job)
+                .where(Job.status == "running", Job.heartbeat_at < utcnow() - stale_after)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for job in stalled:
+            if held_by_live_local_process(job.locked_by):
+                continue
+            job.status, job.locked_by = "queued", None
+            _notify_queue(session, job)
+    return len(stalled)
 
 
 def _notify_queue(session: Session, job: Job) -> None:

@@ -183,6 +183,8 @@ def check_records(entity: str, batch: list[tuple[int, Any]]) -> Checked:
         if rules is not None and (found := rules(clean)):
             for issue in found:
                 issue.index = index
+                if issue.field in raw:  # the value as given, not as parsed
+                    issue.value = render_value(raw[issue.field])
             if any(issue.severity == "error" for issue in found):
                 out.rejected += 1
                 out.issues.extend(i for i in found if i.severity == "error")
@@ -239,8 +241,11 @@ class Classified:
 class Classifier:
     """The part of classification that depends on earlier records of the same import."""
 
-    def __init__(self, spec: EntitySpec, *, spill_dir: str | None = None) -> None:
+    def __init__(
+        self, spec: EntitySpec, *, spill_dir: str | None = None, unit: str = "index"
+    ) -> None:
         self.spec = spec
+        self.unit = unit  # what a record's position is: an array index, or a file line
         self.known = schemas.KNOWN_FIELDS[spec.name]
         self.seen = SeenKeys(spill_dir)
         self.unknown_fields: dict[str, int] = {}
@@ -297,7 +302,7 @@ class Classifier:
                         "warning",
                         self.spec.describe,
                         "duplicate",
-                        f"Superseded by the record at index {item.index}, which has the same "
+                        f"Superseded by the record at {self.unit} {item.index}, which has the same "
                         f"{self.spec.describe} and was imported after it.",
                         value=render_value(key[-1] if key[-1] is not None else key[0]),
                         index=earlier,

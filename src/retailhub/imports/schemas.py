@@ -34,7 +34,10 @@ class ImportRead(BaseModel):
     entity: str
     source: str = Field(description="api, sftp, ftp or cli.")
     fileName: str | None
-    status: str = Field(description="queued, running, succeeded, partially_failed or failed.")
+    status: str = Field(
+        description="queued, running, succeeded, partially_failed, failed, or duplicate (a "
+        "dropped file whose content was imported before: nothing imported from it)."
+    )
     counts: ImportCounts
     message: str | None
     payloadBytes: int

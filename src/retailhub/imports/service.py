@@ -16,7 +16,7 @@ from retailhub.kit.ids import sortable_id
 from retailhub.models import ImportIssue, ImportJob
 
 RUN_IMPORT = "imports.run"
-FINISHED = ("succeeded", "partially_failed", "failed")
+FINISHED = ("succeeded", "partially_failed", "failed", "duplicate")
 
 
 def create_import(

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
@@ -36,14 +37,17 @@ from retailhub.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def issue_rows(tenant_id: int, import_id: str, issues: list[Issue]) -> list[dict[str, Any]]:
+def issue_rows(
+    tenant_id: int, import_id: str, issues: list[Issue], *, by_line: bool = False
+) -> list[dict[str, Any]]:
+    """Report rows; ``by_line``: the issues' positions are file lines, not array indexes."""
     return [
         {
             "tenant_id": tenant_id,
             "import_id": import_id,
             "severity": i.severity,
-            "record_index": i.index,
-            "line": i.line,
+            "record_index": None if by_line else i.index,
+            "line": i.index if by_line else i.line,
             "field": i.field[:200],
             "rule": i.rule,
             "message": i.message[:500],
@@ -95,23 +99,56 @@ def _run_chunks(
         records = payload.chunk_records(payload.stored_chunk(sessions, import_id, seq))
         classifier.observe_written(list(enumerate(records, starts[seq])))
 
-    def commit(size: int, result: Classified) -> None:
-        _commit_batch(job, import_id, tenant_id, spec, size, result)
+    def work(seq: int) -> Batch:
+        def submit(checker: Executor) -> Future[Checked]:
+            data = payload.stored_chunk(sessions, import_id, seq)
+            return checker.submit(check_chunk, entity, starts[seq], data)
 
-    # Three stages overlap: checking (decompress, parse, validate, hash) chunk N+2 in a
-    # checker process, sequencing chunk N+1 here, writing chunk N on the writer thread.
-    # Chunks are sequenced and committed one at a time, in order: the checkpoint is exact.
-    pending = iter(range(done, len(sizes)))
-    large = len(sizes) - done >= 4
+        return sizes[seq], submit
+
+    run_batches(
+        job,
+        import_id,
+        tenant_id,
+        spec,
+        classifier,
+        map(work, range(done, len(sizes))),
+        large=len(sizes) - done >= 4,
+    )
+
+
+# A batch to check: its record count, and how to submit its check to a checker.
+Batch = tuple[int, Callable[[Executor], "Future[Checked]"]]
+
+
+def run_batches(
+    job: Job,
+    import_id: str,
+    tenant_id: int,
+    spec: EntitySpec,
+    classifier: Classifier,
+    batches: Iterator[Batch],
+    *,
+    large: bool,
+    by_line: bool = False,
+) -> None:
+    """Check, sequence and commit batches in order, each with its checkpoint.
+
+    Three stages overlap: checking (parse, validate, hash) batch N+2 in a checker process,
+    sequencing batch N+1 here, writing batch N on the writer thread. Batches are sequenced
+    and committed one at a time, in order: the checkpoint is exact."""
+
+    def commit(size: int, result: Classified) -> None:
+        _commit_batch(job, import_id, tenant_id, spec, size, result, by_line=by_line)
+
     with _checker(large) as checker, ThreadPoolExecutor(1, "import-writer") as writer:
         checking: deque[tuple[int, Future[Checked]]] = deque()
 
         def check_next() -> None:
-            seq = next(pending, None)
-            if seq is not None:
-                data = payload.stored_chunk(sessions, import_id, seq)
-                future = checker.submit(check_chunk, entity, starts[seq], data)
-                checking.append((sizes[seq], future))
+            batch = next(batches, None)
+            if batch is not None:
+                size, submit = batch
+                checking.append((size, submit(checker)))
 
         check_next()
         check_next()
@@ -211,6 +248,8 @@ def _commit_batch(
     spec: EntitySpec,
     size: int,
     result: Classified,
+    *,
+    by_line: bool = False,
 ) -> None:
     """Write one batch with its report lines, counters and checkpoint, in one transaction."""
     with session_scope(write=True) as session:
@@ -228,7 +267,8 @@ def _commit_batch(
             else:
                 tally[str(item.outcome)] += 1
         if issues:
-            session.execute(insert(ImportIssue), issue_rows(tenant_id, import_id, issues))
+            rows = issue_rows(tenant_id, import_id, issues, by_line=by_line)
+            session.execute(insert(ImportIssue), rows)
         warnings = sum(1 for i in issues if i.severity == "warning")
         session.execute(
             update(ImportJob)

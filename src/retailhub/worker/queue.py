@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import procrastinate
@@ -46,6 +47,8 @@ async def _retry_stalled(app: procrastinate.App, settings: Settings) -> None:
             for job in stalled:
                 log.warning("retrying job %s of a stalled worker", job.id)
                 await app.job_manager.retry_job(job)
+            stale = timedelta(seconds=settings.worker_stalled_seconds)
+            await asyncio.to_thread(tasks.requeue_stalled, stale)
         except Exception:
             log.exception("stalled-job check failed")
 

@@ -1,0 +1,423 @@
+"""File-drop imports end to end: real SFTP and FTP clients drop files on the real servers,
+the real job runner imports them, and the results are read back through the Data API and
+the tenant's ``results/`` and ``archive/`` folders."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant, create_tenant_creds
+from tests.files import Dropper, Ports, csv_bytes
+
+pytestmark = pytest.mark.timeout(120)
+
+PRODUCT_HEADER = ["sku", "title", "price", "saleprice", "imageurl", "instock", "gender"]
+
+
+@pytest.fixture(scope="session")
+def ports(client: TestClient) -> Iterator[Ports]:
+    from retailhub.files.servers import FileServers
+
+    servers = FileServers("127.0.0.1", 0, 0)
+    servers.start()
+    yield Ports(sftp=servers.sftp_port, ftp=servers.ftp_port)
+    servers.stop()
+
+
+@pytest.fixture
+def drop(client: TestClient, ports: Ports) -> Dropper:
+    return Dropper(Tenant(client, create_tenant_creds()), ports)
+
+
+def products(drop: Dropper) -> dict[str, dict[str, Any]]:
+    response = drop.tenant.get("/data/v1/Product", count=1000)
+    assert response.status_code == 200, response.text
+    return {p["sku"]: p for p in response.json()["data"]}
+
+
+def counts(result: dict[str, Any]) -> dict[str, int]:
+    c = result["counts"]
+    return {k: c[k] for k in ("received", "inserted", "updated", "unchanged", "rejected")}
+
+
+GOOD_AND_BAD = csv_bytes(
+    [
+        PRODUCT_HEADER,
+        ["A-1", "Cabana Top, Red", "24.99", "21.95", "https://x/a1.jpg", "Y", "F"],
+        ["A-2", 'The "Classic" Tee', "10", "", "", "no", "M"],
+        ["A-3", "Bad Sale", "10", "12", "", "", ""],
+        ["A-4", "Bad Url", "10", "", "www.x/a4.jpg", "", ""],
+        ["A-5", "Bad Bool", "10", "", "", "maybe", ""],
+    ]
+)
+
+
+class TestProductFile:
+    def test_sftp_drop_imports_good_rows_and_reports_bad_ones(self, drop: Dropper) -> None:
+        name = "Listrak_Product_Feed_20261123.csv"
+        drop.sftp_put(name, GOOD_AND_BAD)
+        result = drop.wait_import(name)
+        assert result["status"] == "partially_failed"
+        assert result["source"] == "sftp"
+        assert result["entity"] == "Product"
+        assert counts(result) == {
+            "received": 5,
+            "inserted": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 3,
+        }
+        stored = products(drop)
+        assert stored["A-1"] == {
+            "sku": "A-1",
+            "title": "Cabana Top, Red",
+            "price": 24.99,
+            "salePrice": 21.95,
+            "imageUrl": "https://x/a1.jpg",
+            "inStock": True,
+            "gender": "F",
+        }
+        assert stored["A-2"]["title"] == 'The "Classic" Tee'
+        assert stored["A-2"]["inStock"] is False
+        errors = drop.tenant.errors(result["resourceId"])
+        assert [(e["line"], e["field"], e["rule"]) for e in errors] == [
+            (4, "saleprice", "lessThanPrice"),
+            (5, "imageurl", "url"),
+            (6, "instock", "type"),
+        ]
+        assert all(e["index"] is None for e in errors)
+        report = drop.report_lines(name)
+        assert [(r["line"], r["column"], r["severity"], r["rule"]) for r in report or []] == [
+            ("4", "saleprice", "error", "lessThanPrice"),
+            ("5", "imageurl", "error", "url"),
+            ("6", "instock", "error", "type"),
+        ]
+        assert report and report[0]["value"] == "12"
+        summary = drop.report_summary(name)
+        assert summary["status"] == "partially_failed"
+        assert (summary["received"], summary["inserted"], summary["rejected"]) == ("5", "2", "3")
+        assert name in drop.wait_listed("archive", name)
+        assert name not in drop.sftp_list(".")
+
+    def test_same_content_twice_is_a_duplicate(self, drop: Dropper) -> None:
+        drop.sftp_put("Products.csv", GOOD_AND_BAD)
+        first = drop.wait_import("Products.csv")
+        drop.sftp_put("Listrak_Product_Feed_2026-11-24.csv", GOOD_AND_BAD)
+        second = drop.wait_import("Listrak_Product_Feed_2026-11-24.csv")
+        assert second["status"] == "duplicate"
+        assert first["resourceId"] in second["message"]
+        assert counts(second) == dict.fromkeys(counts(second), 0)
+        assert drop.report_summary("Listrak_Product_Feed_2026-11-24.csv")["status"] == "duplicate"
+        # Changed content is imported again; unchanged rows count as unchanged.
+        changed = GOOD_AND_BAD.replace(b"Cabana Top, Red", b"Cabana Top, Blue")
+        drop.sftp_put("Products.csv", changed)
+        third = drop.wait_import("Products.csv", nth=2)
+        assert counts(third) == {
+            "received": 5,
+            "inserted": 0,
+            "updated": 1,
+            "unchanged": 1,
+            "rejected": 3,
+        }
+
+    def test_partial_name_is_imported_once_renamed(self, drop: Dropper) -> None:
+        name = "Listrak_Product_Feed_1.csv"
+        drop.sftp_put(name + ".part", GOOD_AND_BAD, final_name=name)
+        result = drop.wait_import(name)
+        assert result["counts"]["received"] == 5
+        assert len(drop.imports(name)) == 1
+        assert drop.imports(name + ".part") == []
+
+    def test_unrecognized_name_is_reported_and_left_alone(self, drop: Dropper) -> None:
+        for name in ("catalog.csv", "Listrak_Product_Feed_2026.pdf"):
+            drop.sftp_put(name, GOOD_AND_BAD)
+            drop.wait_listed("results", f"{name}.result.csv")
+            assert drop.report_summary(name)["status"] == "unrecognized"
+            assert name in drop.sftp_list(".")
+            assert drop.imports(name) == []
+
+    def test_tenant_mapping_names_other_files(self, drop: Dropper) -> None:
+        from retailhub.db import session_scope
+        from retailhub.tenants.service import map_files
+
+        with session_scope(write=True) as session:
+            map_files(session, slug=drop.slug, pattern="catalog_*.csv", entity="product")
+        drop.sftp_put("Catalog_0001.csv", GOOD_AND_BAD)
+        assert drop.wait_import("Catalog_0001.csv")["entity"] == "Product"
+
+
+class TestFormats:
+    ROWS = [
+        ["sku", "title", "price"],
+        ["E-1", "Café crème", "1.5"],
+        ["E-2", "Ünïcödé | tab\tin text", "2"],
+    ]
+
+    @pytest.mark.parametrize(
+        ("encoding", "bom", "delimiter"),
+        [
+            ("utf-8", b"", ","),
+            ("utf-8", codecs.BOM_UTF8, "|"),
+            ("utf-16-le", codecs.BOM_UTF16_LE, "\t"),
+            ("utf-16-be", codecs.BOM_UTF16_BE, ","),
+            ("utf-7", b"", ","),
+        ],
+    )
+    def test_encodings_and_delimiters(
+        self, drop: Dropper, encoding: str, bom: bytes, delimiter: str
+    ) -> None:
+        data = bom + csv_bytes(self.ROWS, delimiter=delimiter, encoding=encoding)
+        drop.sftp_put("Products.txt", data)
+        result = drop.wait_import("Products.txt")
+        assert result["status"] == "succeeded", drop.tenant.errors(result["resourceId"])
+        stored = products(drop)
+        assert stored["E-1"]["title"] == "Café crème"
+        assert stored["E-2"]["title"] == "Ünïcödé | tab\tin text"
+        assert stored["E-1"]["price"] == 1.5
+
+    def test_ascii_file(self, drop: Dropper) -> None:
+        drop.sftp_put("Products.csv", b"SKU,Title\r\nC++,A+B plus\r\n")
+        assert drop.wait_import("Products.csv")["status"] == "succeeded"
+        assert products(drop)["C++"]["title"] == "A+B plus"
+
+    def test_2015_column_names(self, drop: Dropper) -> None:
+        data = csv_bytes(
+            [
+                ["Sku", "Title", "ImageUrl", "SubCategory", "OnSale", "QOH", "MasterSku"],
+                ["P-1", "Top", "http://x/1.jpg", "Tops", "1", "45", "P"],
+            ]
+        )
+        drop.sftp_put("Products.csv", data)
+        assert drop.wait_import("Products.csv")["status"] == "succeeded"
+        assert products(drop)["P-1"] == {
+            "sku": "P-1",
+            "title": "Top",
+            "imageUrl": "http://x/1.jpg",
+            "subCategory": "Tops",
+            "onSale": True,
+            "qoh": 45,
+            "masterSku": "P",
+        }
+
+    def test_related_columns_and_unknown_column_warned_once(self, drop: Dropper) -> None:
+        data = csv_bytes(
+            [
+                ["sku", "related_sku1", "related_type1", "related_rank1", "related_sku2", "colour"],
+                ["R-1", "R-2", "Similar", "1", "R-3", "red"],
+                ["R-2", "", "", "", "", "blue"],
+            ]
+        )
+        drop.sftp_put("Products.csv", data)
+        result = drop.wait_import("Products.csv")
+        assert result["status"] == "succeeded"
+        assert result["counts"]["warnings"] == 1
+        [warning] = drop.tenant.errors(result["resourceId"])
+        assert (warning["field"], warning["rule"], warning["severity"]) == (
+            "colour",
+            "unknownColumn",
+            "warning",
+        )
+        assert products(drop)["R-1"]["relatedProducts"] == [
+            {"sku": "R-2", "type": "Similar", "rank": 1},
+            {"sku": "R-3"},
+        ]
+
+
+class TestXlsx:
+    def test_workbook_with_numbers_dates_and_booleans(self, drop: Dropper, tmp_path: Path) -> None:
+        import datetime as dt
+
+        import xlsxwriter
+
+        path = tmp_path / "book.xlsx"
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet()
+        stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        sheet.write_row(0, 0, ["SKU", "Title", "Price", "QOH", "InStock", "SaleStartDate"])
+        sheet.write_row(1, 0, ["X-1", "Cabana, Top", 24.99, 45, True])
+        sheet.write_datetime(1, 5, dt.datetime(2026, 11, 20, 10, 0, 0), stamp)
+        sheet.write_row(2, 0, ["X-2", "Tee", "free", 3, False])
+        book.close()
+        drop.sftp_put("Listrak_Product_Feed_2026-11-23.xlsx", path.read_bytes())
+        result = drop.wait_import("Listrak_Product_Feed_2026-11-23.xlsx")
+        assert counts(result) == {
+            "received": 2,
+            "inserted": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 1,
+        }
+        assert products(drop)["X-1"] == {
+            "sku": "X-1",
+            "title": "Cabana, Top",
+            "price": 24.99,
+            "qoh": 45,
+            "inStock": True,
+            # A workbook time has no zone: US Eastern, like the text files.
+            "saleStartDate": "2026-11-20T15:00:00Z",
+        }
+        [error] = drop.tenant.errors(result["resourceId"])
+        assert (error["line"], error["field"], error["value"]) == (3, "Price", "free")
+
+
+class TestBadFiles:
+    def seed(self, drop: Dropper) -> dict[str, dict[str, Any]]:
+        drop.sftp_put("Products.csv", csv_bytes([["sku", "title"], ["K-1", "Kept"]]))
+        drop.wait_import("Products.csv")
+        return products(drop)
+
+    @pytest.mark.parametrize(
+        ("data", "rule"),
+        [
+            (b"", "empty"),
+            (b"\x00\x01\x02\xff\xfe\x00garbage\x00" * 50, "binary"),
+            (b"sku,title\r\nK-1,caf\xe9\r\n", "encoding"),
+            (b"sku,title,SKU\r\nK-1,x,y\r\n", "duplicateHeader"),
+        ],
+    )
+    def test_unreadable_file_fails_and_changes_nothing(
+        self, drop: Dropper, data: bytes, rule: str
+    ) -> None:
+        before = self.seed(drop)
+        drop.sftp_put("Listrak_Product_Feed_2.csv", data)
+        result = drop.wait_import("Listrak_Product_Feed_2.csv")
+        assert result["status"] == "failed"
+        assert result["counts"]["received"] == 0
+        [error] = drop.tenant.errors(result["resourceId"])
+        assert (error["field"], error["rule"]) == ("(file)", rule)
+        assert result["message"] == error["message"]
+        assert products(drop) == before
+        assert drop.report_summary("Listrak_Product_Feed_2.csv")["status"] == "failed"
+
+    def test_header_only_imports_nothing(self, drop: Dropper) -> None:
+        drop.sftp_put("Products.csv", b"sku,title\r\n")
+        result = drop.wait_import("Products.csv")
+        assert result["status"] == "succeeded"
+        assert counts(result) == dict.fromkeys(counts(result), 0)
+
+    def test_ragged_rows_are_rejected_by_line(self, drop: Dropper) -> None:
+        data = b"sku,title\r\nG-1,ok\r\nG-2\r\nG-3,too,many\r\nG-4,ok\r\n"
+        drop.sftp_put("Products.csv", data)
+        result = drop.wait_import("Products.csv")
+        assert counts(result) == {
+            "received": 4,
+            "inserted": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 2,
+        }
+        errors = drop.tenant.errors(result["resourceId"])
+        assert [(e["line"], e["rule"]) for e in errors] == [(3, "columns"), (4, "columns")]
+        assert set(products(drop)) == {"G-1", "G-4"}
+
+    def test_unterminated_quote_keeps_earlier_rows(self, drop: Dropper) -> None:
+        data = b'sku,title\r\nQ-1,ok\r\nQ-2,"never closed\r\nQ-3,lost\r\n'
+        drop.sftp_put("Products.csv", data)
+        result = drop.wait_import("Products.csv")
+        assert result["counts"]["inserted"] == 1
+        assert result["counts"]["rejected"] == 1
+        [error] = drop.tenant.errors(result["resourceId"])
+        assert (error["line"], error["rule"]) == (3, "quote")
+        assert set(products(drop)) == {"Q-1"}
+
+    def test_zero_byte_ftp_upload_is_reported(self, drop: Dropper) -> None:
+        drop.ftp_put("Customers.csv", b"")
+        result = drop.wait_import("Customers.csv")
+        assert result["source"] == "ftp"
+        assert result["status"] == "failed"
+        assert drop.tenant.errors(result["resourceId"])[0]["rule"] == "empty"
+
+
+class TestOrders:
+    def test_items_before_their_order_join_it_and_orders_never_delete_items(
+        self, drop: Dropper
+    ) -> None:
+        items = csv_bytes(
+            [
+                ["OrderNumber", "Sku", "Quantity", "Price", "Status"],
+                ["O-1", "A", "2", "5.00", "7"],
+                ["O-1", "B", "1", "3.50", "Shipped"],
+            ]
+        )
+        drop.ftp_put("Listrak_OrderItem_Feed_20261123.csv", items)
+        first = drop.wait_import("Listrak_OrderItem_Feed_20261123.csv")
+        assert first["entity"] == "OrderItem"
+        assert first["counts"]["inserted"] == 2
+        orders = csv_bytes(
+            [
+                [
+                    "ordernumber",
+                    "alternateordernumber",
+                    "dateentered",
+                    "email",
+                    "ordertotal",
+                    "status",
+                ],
+                ["O-1", "", "2026-11-20T10:00:00", "a@x.com", "13.50", "8"],
+                ["", "ALT-2", "2026-11-21T10:00:00Z", "b@x.com", "1", "Completed"],
+            ]
+        )
+        drop.ftp_put("Listrak_Order_Feed_20261123.csv", orders)
+        result = drop.wait_import("Listrak_Order_Feed_20261123.csv")
+        assert result["status"] == "succeeded", drop.tenant.errors(result["resourceId"])
+        order = drop.tenant.get("/data/v1/Order/O-1").json()["data"]
+        # Eastern time when the file gives no zone: 10:00 EST is 15:00 UTC.
+        assert order["dateEntered"] == "2026-11-20T15:00:00Z"
+        assert order["status"] == "Completed"
+        assert [(i["sku"], i["quantity"], i["status"]) for i in order["items"]] == [
+            ("A", 2, "Shipped"),
+            ("B", 1, "Shipped"),
+        ]
+        assert drop.tenant.get("/data/v1/Order/ALT-2").status_code == 200
+        # The same item again changes nothing; a changed one updates its line.
+        again = items.replace(b"O-1,B,1,3.50", b"O-1,B,3,3.50")
+        drop.ftp_put("OrderItems.csv", again)
+        third = drop.wait_import("OrderItems.csv")
+        assert (third["counts"]["unchanged"], third["counts"]["updated"]) == (1, 1)
+        order = drop.tenant.get("/data/v1/Order/O-1").json()["data"]
+        assert [(i["sku"], i["quantity"]) for i in order["items"]] == [("A", 2), ("B", 3)]
+
+
+class TestCli:
+    def test_import_command(self, drop: Dropper, tmp_path: Any, env: dict[str, str]) -> None:
+        import json
+        import os
+        import subprocess
+        import sys
+
+        path = tmp_path / "Listrak_Product_Feed_9.csv"
+        path.write_bytes(GOOD_AND_BAD)
+        retailhub = str(Path(sys.executable).with_name("retailhub"))
+        command = [retailhub, "import", str(path), "--tenant", drop.slug]
+        proc = subprocess.run(
+            command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 2, proc.stderr
+        summary = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert summary["status"] == "partially_failed"
+        assert (summary["inserted"], summary["rejected"]) == (2, 3)
+        assert "line 4: saleprice: lessThanPrice" in proc.stderr
+        assert path.exists()  # the command line leaves its file where it was
+        result = drop.tenant.wait(summary["resourceId"])
+        assert result["source"] == "cli"
+        assert drop.report_summary(path.name)["status"] == "partially_failed"
+        # Again: a duplicate (exit 3); with --force, imported again, all unchanged.
+        proc = subprocess.run(
+            command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 3, proc.stderr
+        proc = subprocess.run(
+            [*command, "--force"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        summary = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert (summary["unchanged"], summary["rejected"]) == (2, 3)
