@@ -133,9 +133,11 @@ class Proc:
 class Server:
     """A running ``retailhub serve``."""
 
-    def __init__(self, proc: Proc, port: int) -> None:
+    def __init__(self, proc: Proc, port: int, sftp_port: int, ftp_port: int) -> None:
         self.proc = proc
         self.port = port
+        self.sftp_port = sftp_port
+        self.ftp_port = ftp_port
         self.base_url = f"http://127.0.0.1:{port}"
 
     def wait_healthy(self, timeout: float = 40) -> None:
@@ -277,11 +279,12 @@ class Deployment:
         return proc
 
     def serve(self, *, workers: bool = True, wait: bool = True, **env: Any) -> Server:
-        port = free_port()
-        args = ["serve", "--port", str(port)]
+        port, sftp_port, ftp_port = free_port(), free_port(), free_port()
+        args = ["serve", "--port", str(port), "--sftp-port", str(sftp_port)]
+        args += ["--ftp-port", str(ftp_port)]
         if not workers:
             args.append("--no-workers")
-        server = Server(self.spawn("serve", *args, **env), port)
+        server = Server(self.spawn("serve", *args, **env), port, sftp_port, ftp_port)
         if wait:
             server.wait_healthy()
         return server

@@ -37,7 +37,7 @@ from tests.processes import Deployment, Proc, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
-CRED_KEYS = {"tenant", "data_client_id", "data_client_secret"}
+CRED_KEYS = {"tenant", "data_client_id", "data_client_secret", "sftp_username", "sftp_password"}
 
 
 @pytest.fixture
@@ -504,3 +504,102 @@ def test_concurrent_imports_of_the_same_keys_never_mix_or_double(
         for proc in workers:
             assert proc.alive(), proc.describe()
         print(f"final products per payload: {winners}")
+
+
+# -- 5. a file import survives the death of the process running it ----------------------------
+
+FILE_ROWS = 40_000
+
+
+@pytest.mark.slow
+def test_killed_process_mid_file_import_resumes_exactly_once(
+    deployment: Deployment, backend: str, tmp_path: Path
+) -> None:
+    """A product file dropped by SFTP; the process importing it is killed part-way; once
+    a runner is back, the import resumes from its checkpoint: every good row stored once,
+    every bad line reported once, the file archived with its report."""
+    import asyncio
+    import csv
+    import io
+
+    import asyncssh
+
+    dep = deployment
+    settings: dict[str, Any] = {"payload_chunk_bytes": 32_768}
+    with dep.logs_on_failure():
+        victim: Proc
+        if backend == "sqlite":
+            server = dep.serve(**settings)
+            victim = server.proc
+        else:
+            server = dep.serve(workers=False, **settings)
+            victim = dep.worker(**settings)
+        creds = demo_creds(dep)
+        tenant_id = dep.tenant_id("demo")
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["sku", "title", "price"])
+        for i in range(FILE_ROWS):
+            # Every 1000th line has a price that is not a number.
+            writer.writerow([f"F{i:05d}", f'Title {i}, "quoted"', "n/a" if i % 1000 == 7 else i])
+        name = "Listrak_Product_Feed_20261123.csv"
+
+        async def upload() -> None:
+            async with (
+                asyncssh.connect(
+                    "127.0.0.1",
+                    server.sftp_port,
+                    username=creds["sftp_username"],
+                    password=creds["sftp_password"],
+                    known_hosts=None,
+                ) as conn,
+                conn.start_sftp_client() as sftp,
+                sftp.open(name, "wb") as f,
+            ):
+                await f.write(out.getvalue().encode())
+
+        asyncio.run(upload())
+
+        def progress() -> tuple[str, int, int] | None:
+            rows = dep.sql(
+                "SELECT id, status, processed FROM import_jobs WHERE file_name = ?", name
+            )
+            return rows[0] if rows else None
+
+        def progressed() -> bool:
+            row = progress()
+            return row is not None and row[2] > 0
+
+        wait_for(progressed, timeout=40, interval=0.01, what="the file import to make progress")
+        victim.kill()
+        import_id, status, processed = progress() or ("", "", 0)
+        assert status == "running" and 0 < processed < FILE_ROWS, (status, processed)
+        stored = dep.sql("SELECT count(*) FROM products WHERE tenant_id = ?", tenant_id)[0][0]
+        assert stored <= processed
+
+        if backend == "sqlite":
+            server = dep.serve(**settings)
+        else:
+            dep.worker(**settings)
+        api = dep.api(server, creds)
+        done = api.wait_import(import_id, timeout=90)
+        counts = done["counts"]
+        bad = FILE_ROWS // 1000
+        assert done["status"] == "partially_failed", done
+        assert counts["received"] == counts["processed"] == FILE_ROWS, counts
+        assert (counts["inserted"], counts["rejected"]) == (FILE_ROWS - bad, bad), counts
+        assert counts["updated"] == counts["unchanged"] == counts["duplicates"] == 0, counts
+        total, distinct = dep.sql(
+            "SELECT count(*), count(DISTINCT sku) FROM products WHERE tenant_id = ?", tenant_id
+        )[0]
+        assert total == distinct == FILE_ROWS - bad
+        lines = dep.sql(
+            "SELECT line, field, rule FROM import_issues WHERE import_id = ? ORDER BY line",
+            import_id,
+        )
+        assert lines == [(i + 2, "price", "type") for i in range(7, FILE_ROWS, 1000)]
+        root = dep.data_dir / "files" / "demo"
+        wait_for(lambda: (root / "archive" / name).exists(), timeout=20, what="the archive")
+        report = (root / "results" / f"{name}.result.csv").read_text()
+        assert f"# import: {import_id}" in report and f"# rejected: {bad}" in report
+        assert not list((dep.data_dir / "spool").glob("*/*")), "the spool was not emptied"
