@@ -64,6 +64,54 @@ Choices where Listrak's document is silent (ours):
 - `GET /data/v1/Import…` routes (ours) show each import's fate; read routes
   (`GET /data/v1/Customer`, `/Order`, `/Product`, `/Review`, `/RatingSummary`) return records in
   the import field names, paged with `count` and `cursor` → `nextPageCursor`.
+- Product data rules (Listrak's product schema specification), for REST and files alike:
+  `imageUrl`, `linkUrl`, `reviewURL` begin with `http://` or `https://` (rule `url`);
+  `gender` is M, F or N (any case, stored uppercase; rule `enum`); `salePrice` is less than
+  `price` (rule `lessThanPrice`); `saleStartDate` is before `saleEndDate` (rule `dateOrder`);
+  a related product's `rank` is 1 to 25 (`range`) and its `sku`/`type` at most 100 characters.
+  The document's soft guidance is reported as warnings, and the record is imported: a title
+  in FULL CAPITALS (`allCaps`, four letters or more) or with HTML tags or entities (`html`);
+  a placeholder such as N/A, None, NA, null, TBD or `-` in brand, category, subCategory,
+  color, style or size (`placeholder`); `onSale` given together with sale dates
+  (`onSaleWithDates`).
+
+## File drop (Listrak FTP file import compatible)
+
+Each tenant has an SFTP and FTP login (`sftp_username`/`sftp_password`, also SSH keys for
+SFTP) onto its own folder: uploads go to its root, `archive/` receives each imported file,
+`results/<file name>.result.csv` is each file's report. A file is taken when its upload
+completes (close; or a rename from a `.tmp`/`.part` name), never half-written.
+
+- Names (case-insensitive; DATE is digits and dashes): `Listrak_Product_Feed_DATE`,
+  `Listrak_Order_Feed_DATE`, `Listrak_OrderItem_Feed_DATE`, `Listrak_Customer_DATE`, and the
+  2015 names `Products`, `Orders`, `OrderItems`, `Customers`; extension `.csv`, `.txt` or
+  `.xlsx`. A tenant can map its own name patterns (`retailhub tenants map-files`). Any other
+  file gets a report with status `unrecognized` and stays where it is.
+- Text files: comma, tab or pipe delimiter (detected from the header), `"` qualifier (`""`
+  inside), header row required. Encodings: UTF-8 with or without BOM (ASCII is UTF-8), UTF-16
+  with BOM ("Unicode"), UTF-7 (when marked by its BOM, or an all-ASCII file whose `+…-`
+  sequences decode to non-ASCII text). Anything else is rejected whole (rules `encoding`,
+  `binary`, `empty`, `lineEnding`, `lineLength`). XLSX: the first sheet, its first non-empty
+  row is the header; numbers, dates and booleans are read as Excel stores them.
+- Columns match the import field names ignoring case, spaces, `_` and `-` (so the current
+  lowercase names and the 2015 PascalCase names both work), plus `related_skuN`,
+  `related_typeN`, `related_rankN` (→ `relatedProducts`), `alternateordernumber` (the order
+  number when `ordernumber` is empty), customer `address1..3`, `city`, `state`, `country`
+  (→ `address`). Two columns for one field reject the file (`duplicateHeader`); unknown
+  columns are reported once as a warning (`unknownColumn`). Empty cells are absent fields.
+  Booleans: true/false/null, 1/0, Y/N, Yes/No (any case).
+- Rows are validated by the same rules as the REST records. A row that cannot be parsed (a
+  wrong number of cells: rule `columns`; an unterminated quote: `quote`) is rejected with its
+  line; the other rows are imported. Errors carry the file `line` (where the row starts; the
+  header is line 1) and the file's column name; `index` is null.
+- Order items come in their own file, keyed by (`orderNumber`, `sku`): an item updates the
+  first line of its order with that sku, or becomes the order's next line. Items may arrive
+  before their order and show in it once it does; an order file never removes items.
+- Each file is an import (`source` `sftp`, `ftp` or `cli`, `fileName`). The same bytes dropped
+  again for the same entity, while the first import did not fail, become an import with
+  status `duplicate` that imports nothing and names the first one.
+- The report: `#`-prefixed summary lines (file, import, entity, status, message, counts), then
+  CSV `line,column,severity,rule,message,value` for every rejected row and warning.
 """
 
 
