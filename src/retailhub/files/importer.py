@@ -27,7 +27,7 @@ from retailhub.db import session_scope
 from retailhub.files import names, storage
 from retailhub.files.check import check_block, check_rows, header_map
 from retailhub.files.decode import FileRejected, detect, to_utf8
-from retailhub.files.reader import Delimited, Workbook, parse_block
+from retailhub.files.reader import Block, Delimited, Workbook, parse_block
 from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import Issue
 from retailhub.imports.pipeline import Checked, Classifier
@@ -166,17 +166,16 @@ def accept(
             )
         )
         what = f"import {original.id} ({original.file_name})" if original else "an earlier import"
-        session.add(
-            ImportJob(
-                status="duplicate",
-                message=f"The same content was already imported by {what}; nothing was "
-                "imported from this file.",
-                finished_at=utcnow(),
-                **{**record, "payload_sha256": sha},
-            )
+        duplicate = ImportJob(
+            status="duplicate",
+            message=f"The same content was already imported by {what}; nothing was "
+            "imported from this file.",
+            finished_at=utcnow(),
+            **{**record, "payload_sha256": sha},
         )
+        session.add(duplicate)
         session.flush()
-        _finish_later(session, session.get(ImportJob, import_id))
+        _finish_later(session, duplicate)
     return import_id, None
 
 
@@ -202,7 +201,7 @@ class _Delimited:
         entity, header, delimiter = self.entity, self.header, self.table.delimiter
         for block in self.table.blocks(self.target, skip):
 
-            def submit(checker: Executor, block: object = block) -> Future[Checked]:
+            def submit(checker: Executor, block: Block = block) -> Future[Checked]:
                 return checker.submit(check_block, entity, header, delimiter, block)
 
             yield block.records, submit
