@@ -399,6 +399,34 @@ def _csv_problem(exc: csv.Error, line: int) -> tuple[str, str]:
     return "csv", text
 
 
+def _whole_lines(
+    lines: list[str], first_line: int, delimiter: str, width: int
+) -> tuple[list[tuple[int, list[str]]], list[LineProblem]] | None:
+    """The common case, when every line is a whole record: one csv reader over the block.
+    None when the reader objects to something; the caller then reads line by line, which
+    names the line and the problem."""
+    rows: list[tuple[int, list[str]]] = []
+    problems: list[LineProblem] = []
+    try:
+        parsed = list(csv.reader(lines, **_dialect(delimiter)))
+    except csv.Error:
+        return None
+    for line, (cells, record) in enumerate(zip(parsed, lines, strict=True), first_line):
+        if len(cells) == width:
+            rows.append((line, cells))
+        elif len(cells) <= 1 and not record.strip(" \t\r"):
+            continue  # a blank line
+        else:
+            problems.append(
+                LineProblem(
+                    line,
+                    "columns",
+                    f"Expected {width} columns, as in the header; found {len(cells)}.",
+                )
+            )
+    return rows, problems
+
+
 def parse_block(
     data: bytes, first_line: int, delimiter: str, width: int
 ) -> tuple[list[tuple[int, list[str]]], list[LineProblem]]:
@@ -433,6 +461,9 @@ def parse_block(
         return cells
 
     if not _marks(data)[1]:
+        fast = _whole_lines(lines, first_line, delimiter, width)
+        if fast is not None:
+            return fast
         for index, record in enumerate(lines):
             got = one(first_line + index, record)
             if isinstance(got, list):

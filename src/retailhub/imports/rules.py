@@ -22,6 +22,8 @@ RELATED_RANKS = range(1, 26)
 PLACEHOLDERS = frozenset({"n/a", "na", "none", "null", "nil", "-", "tbd", "unknown"})
 PLACEHOLDER_FIELDS = ("brand", "category", "subCategory", "color", "style", "size")
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(?:[a-zA-Z]+|#\d+);")
+_WEB_URL = re.compile(r"https?://", re.IGNORECASE)
+_LONGEST_PLACEHOLDER = max(map(len, PLACEHOLDERS))
 
 
 def _error(field: str, rule: str, message: str, value: Any) -> Issue:
@@ -36,11 +38,13 @@ def product(record: dict[str, Any]) -> list[Issue]:
     issues: list[Issue] = []
     for name in URL_FIELDS:
         url = record.get(name)
-        if url is not None and not url.lower().startswith(("http://", "https://")):
+        if url is not None and not _WEB_URL.match(url):
             issues.append(_error(name, "url", f"{name} must begin with http:// or https://.", url))
     gender = record.get("gender")
     if gender is not None:
-        if gender.strip().upper() in GENDERS:
+        if gender in GENDERS:
+            pass
+        elif gender.strip().upper() in GENDERS:
             record["gender"] = gender.strip().upper()
         else:
             issues.append(
@@ -92,16 +96,20 @@ def _product_guidance(record: dict[str, Any]) -> list[Issue]:
     issues: list[Issue] = []
     title = record.get("title")
     if title:
-        letters = [c for c in title if c.isalpha()]
-        if len(letters) >= 4 and all(c.isupper() for c in letters):
+        # isupper(): some cased character, none lowercase; then count the letters.
+        if title.isupper() and sum(c.isalpha() for c in title) >= 4:
             issues.append(
                 _warning("title", "allCaps", "Avoid titles in FULL CAPITALIZATION.", title)
             )
-        if _HTML.search(title):
+        if ("<" in title or "&" in title) and _HTML.search(title):
             issues.append(_warning("title", "html", "Avoid HTML in the title.", title))
     for name in PLACEHOLDER_FIELDS:
         value = record.get(name)
-        if value is not None and value.strip().lower() in PLACEHOLDERS:
+        if (
+            value is not None
+            and len(value) <= _LONGEST_PLACEHOLDER + 2
+            and value.strip().lower() in PLACEHOLDERS
+        ):
             issues.append(
                 _warning(
                     name,
