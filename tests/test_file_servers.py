@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ftplib
 import io
+import os
 import shutil
 import socket
 import stat
@@ -36,6 +37,18 @@ pytestmark = pytest.mark.timeout(60)
 HOST = "127.0.0.1"
 SFTP_CLIENT = shutil.which("sftp")
 CURL = shutil.which("curl")
+LFTP = shutil.which("lftp")
+
+
+def require(tool: str | None, name: str) -> str:
+    """A client program; CI installs them all (.ci/run), so there a missing one fails."""
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed")
+        pytest.skip(f"{name} not installed")
+    return tool
+
+
 # No user configuration, no host key pinning, only the key given.
 OPENSSH_OPTIONS = (
     "StrictHostKeyChecking=no",
@@ -637,13 +650,12 @@ class TestFtp:
     def test_curl_upload(
         self, servers: FileServers, drop: Drop, uploads: Intake, tmp_path: Path
     ) -> None:
-        if CURL is None:
-            pytest.skip("curl not installed")
+        curl = require(CURL, "curl")
         local = tmp_path / "customers.csv"
         local.write_bytes(b"email\na@example.com\n")
         login, url = f"{drop.username}:{drop.password}", f"ftp://{HOST}:{servers.ftp_port}/"
         done = subprocess.run(
-            [CURL, "--silent", "--show-error", "--fail", "--user", login, "-T", str(local), url],
+            [curl, "--silent", "--show-error", "--fail", "--user", login, "-T", str(local), url],
             capture_output=True,
             text=True,
             timeout=30,
@@ -651,6 +663,33 @@ class TestFtp:
         assert done.returncode == 0, done.stderr
         assert uploads.wait_for(1) == [(drop.slug, drop.root / "customers.csv", "ftp")]
         assert (drop.root / "customers.csv").read_bytes() == local.read_bytes()
+
+
+class TestLftp:
+    @pytest.mark.parametrize("protocol", ["ftp", "sftp"])
+    def test_lftp_put_and_list(
+        self, servers: FileServers, drop: Drop, uploads: Intake, tmp_path: Path, protocol: str
+    ) -> None:
+        lftp = require(LFTP, "lftp")
+        local = tmp_path / "Products.csv"
+        local.write_bytes(b"sku,title\nL-1,Lftp\n")
+        port = servers.ftp_port if protocol == "ftp" else servers.sftp_port
+        script = (
+            "set sftp:auto-confirm yes; set net:max-retries 1; set net:timeout 10; "
+            f"open -u {drop.username},{drop.password} {protocol}://{HOST}:{port}; "
+            f"put {local} -o Products.csv; cls -1"
+        )
+        done = subprocess.run(
+            [lftp, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "HOME": str(tmp_path)},
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Products.csv" in done.stdout.split()
+        assert uploads.wait_for(1) == [(drop.slug, drop.root / "Products.csv", protocol)]
+        assert (drop.root / "Products.csv").read_bytes() == local.read_bytes()
 
 
 class TestFileServers:
