@@ -421,3 +421,89 @@ class TestCli:
         )
         summary = json.loads(proc.stdout.strip().splitlines()[-1])
         assert (summary["unchanged"], summary["rejected"]) == (2, 3)
+
+
+class TestValues:
+    def test_value_forms_of_the_file_specification(self, drop: Dropper) -> None:
+        rows = [["sku", "instock", "onsale", "discontinued", "isclearance", "title", "price"]]
+        forms = [("Y", "N"), ("Yes", "no"), ("1", "0"), ("TRUE", "False"), ("true", "null")]
+        for n, (yes, no) in enumerate(forms):
+            rows.append([f"V-{n}", yes, no, yes, no, "Plain Title", "24.99"])
+        rows.append(["V-9", "", "", "", "", "LOUD TITLE", "$24.99"])
+        rows.append(["V-10", "", "", "", "", "LOUD TITLE", "5"])
+        drop.sftp_put("Products.csv", csv_bytes(rows))
+        result = drop.wait_import("Products.csv")
+        assert counts(result) == {
+            "received": 7,
+            "inserted": 6,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 1,
+        }
+        stored = products(drop)
+        for n, (_yes, no) in enumerate(forms):
+            expected_no = None if no == "null" else False
+            got = stored[f"V-{n}"]
+            assert (got["inStock"], got.get("onSale"), got["discontinued"]) == (
+                True,
+                expected_no,
+                True,
+            ), got
+        issues = [
+            (e["line"], e["field"], e["rule"], e["severity"])
+            for e in drop.tenant.errors(result["resourceId"])
+        ]
+        # A currency symbol is not a decimal; the soft guidance is a warning by column name.
+        assert issues == [(7, "price", "type", "error"), (8, "title", "allCaps", "warning")]
+
+    def test_order_and_item_status_names_and_codes(self, drop: Dropper) -> None:
+        rows = [["OrderNumber", "Status"], ["S-0", "0"], ["S-11", "11"], ["S-n", "backorder"]]
+        rows.append(["S-bad", "12x"])
+        drop.sftp_put("Orders.csv", csv_bytes(rows))
+        result = drop.wait_import("Orders.csv")
+        assert (result["counts"]["inserted"], result["counts"]["rejected"]) == (3, 1)
+        statuses = {
+            number: drop.tenant.get(f"/data/v1/Order/{number}").json()["data"]["status"]
+            for number in ("S-0", "S-11", "S-n")
+        }
+        assert statuses == {"S-0": "NotSet", "S-11": "Unknown", "S-n": "BackOrder"}
+        [error] = drop.tenant.errors(result["resourceId"])
+        assert (error["line"], error["field"], error["rule"]) == (5, "Status", "enum")
+
+
+def test_item_files_for_the_same_orders_at_once(drop: Dropper) -> None:
+    """Two item files land together and are imported concurrently: every item is stored,
+    and each order's lines are numbered without a gap or a clash."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = {}
+    for part in ("A", "B"):
+        rows = [["ordernumber", "sku", "quantity"]]
+        rows += [[f"C-{n % 40}", f"{part}-{n}", "1"] for n in range(400)]
+        files[f"Listrak_OrderItem_Feed_{ord(part)}.csv"] = csv_bytes(rows)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda item: drop.sftp_put(*item), files.items()))
+    for name in files:
+        result = drop.wait_import(name)
+        assert (result["counts"]["inserted"], result["counts"]["rejected"]) == (400, 0)
+    for n in range(40):
+        items = drop.tenant.get(f"/data/v1/Order/C-{n}").status_code
+        assert items == 404  # no order yet: the items wait for it
+    from sqlalchemy import select
+
+    from retailhub.db import session_scope
+    from retailhub.models import OrderItem
+    from retailhub.models import Tenant as TenantRow
+
+    with session_scope() as session:
+        tenant_id = session.scalar(select(TenantRow.id).where(TenantRow.slug == drop.slug))
+        lines = session.execute(
+            select(OrderItem.order_number, OrderItem.line_no, OrderItem.sku).where(
+                OrderItem.tenant_id == tenant_id
+            )
+        ).all()
+    assert len(lines) == 800
+    by_order: dict[str, list[int]] = {}
+    for number, line_no, _sku in lines:
+        by_order.setdefault(number, []).append(line_no)
+    assert all(sorted(nums) == list(range(1, 21)) for nums in by_order.values()), by_order
