@@ -42,3 +42,41 @@ def test_live_local_runner_is_not_taken_over() -> None:
     assert not tasks.held_by_live_local_process(f"{host}:999999999")
     assert not tasks.held_by_live_local_process("another-host:1")
     assert not tasks.held_by_live_local_process(None)
+
+
+def test_a_silent_running_job_is_queued_again(tenant: Tenant) -> None:
+    """A job claimed by a process that died (the import command, say) is queued again once
+    its heartbeat is stale; a fresh one, or one of a live process here, is left alone."""
+    from datetime import timedelta
+
+    stale, later = utcnow() - timedelta(minutes=5), utcnow() + timedelta(hours=1)
+    holders = {"dead": ("gone-host:1", stale), "fresh": ("gone-host:2", utcnow())}
+    holders["local"] = (tasks.WORKER_NAME, stale)
+    ids = {}
+    with session_scope(write=True) as session:
+        for name, (locked_by, heartbeat) in holders.items():
+            # Due in an hour, so that no runner of this test session takes it once queued.
+            row = Job(
+                tenant_id=tenant.creds["tenant_id"],
+                task="no.such.task",
+                args={},
+                status="running",
+                run_at=later,
+                heartbeat_at=heartbeat,
+                locked_by=locked_by,
+            )
+            session.add(row)
+            session.flush()
+            ids[name] = row.id
+    assert tasks.requeue_stalled(timedelta(seconds=30)) >= 1
+    with session_scope(write=True) as session:
+        rows = {name: session.get(Job, job_id) for name, job_id in ids.items()}
+        got = {name: (row.status, row.locked_by) for name, row in rows.items() if row}
+        for row in rows.values():
+            if row is not None:
+                row.status = "failed"
+    assert got == {
+        "dead": ("queued", None),
+        "fresh": ("running", "gone-host:2"),
+        "local": ("running", tasks.WORKER_NAME),
+    }

@@ -89,12 +89,11 @@ def requeue_stalled(stale_after: timedelta) -> int:
                 .with_for_update(skip_locked=True)
             )
         )
-        for job in stalled:
-            if held_by_live_local_process(job.locked_by):
-                continue
+        requeued = [job for job in stalled if not held_by_live_local_process(job.locked_by)]
+        for job in requeued:
             job.status, job.locked_by = "queued", None
             _notify_queue(session, job)
-    return len(stalled)
+    return len(requeued)
 
 
 def _notify_queue(session: Session, job: Job) -> None:
