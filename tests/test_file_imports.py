@@ -5,6 +5,7 @@ the tenant's ``results/`` and ``archive/`` folders."""
 from __future__ import annotations
 
 import codecs
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -294,6 +295,62 @@ class TestBadFiles:
         assert result["message"] == error["message"]
         assert products(drop) == before
         assert drop.report_summary("Listrak_Product_Feed_2.csv")["status"] == "failed"
+
+    def test_two_columns_for_one_field_fail_the_file(self, drop: Dropper) -> None:
+        drop.sftp_put("Products.csv", b"sku,sale_price,SalePrice\r\nK-1,1,2\r\n")
+        result = drop.wait_import("Products.csv")
+        assert result["status"] == "failed"
+        [error] = drop.tenant.errors(result["resourceId"])
+        assert (error["field"], error["rule"]) == ("(file)", "duplicateHeader")
+
+    def test_stray_inch_marks_keep_every_good_line(self, drop: Dropper) -> None:
+        good = [f"M-{n},plain {n},1" for n in range(50)]
+        lines = ["sku,title,price", 'M-a,6 7/8" pipe,1', *good, 'M-b,9" thing,x', "M-c,fine,3"]
+        drop.sftp_put("Products.csv", ("\r\n".join(lines) + "\r\n").encode())
+        result = drop.wait_import("Products.csv")
+        c = counts(result)
+        assert c == {"received": 53, "inserted": 52, "updated": 0, "unchanged": 0, "rejected": 1}
+        [error] = drop.tenant.errors(result["resourceId"])
+        assert (error["line"], error["field"]) == (53, "price")
+        assert len(products(drop)) == 52
+
+    def test_a_line_too_long_stops_reading_but_keeps_what_came_before(
+        self, drop: Dropper, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from retailhub.config import get_settings
+
+        # Small batches, so that a batch would have to end inside the long line.
+        monkeypatch.setattr(get_settings(), "payload_chunk_bytes", 1024)
+        rows = b"".join(b"L-%d,t,1\r\n" % n for n in range(20))
+        drop.sftp_put(
+            "Products.csv",
+            b"sku,title,price\r\n" + rows + b"L-x," + b"y" * (2 << 20) + b",1\r\nL-y,t,1\r\n",
+        )
+        result = drop.wait_import("Products.csv")
+        assert result["status"] == "failed", (result, drop.tenant.errors(result["resourceId"]))
+        c = counts(result)
+        assert c == {"received": 21, "inserted": 20, "updated": 0, "unchanged": 0, "rejected": 1}
+        [error] = drop.tenant.errors(result["resourceId"])
+        assert (error["line"], error["rule"]) == (22, "lineLength")
+        assert "not imported" in result["message"]
+
+    def test_a_duplicate_keeps_the_report_of_the_first_drop(self, drop: Dropper) -> None:
+        drop.sftp_put("Products.csv", GOOD_AND_BAD)
+        first = drop.wait_import("Products.csv")
+        drop.sftp_put("Products.csv", GOOD_AND_BAD)
+        deadline = time.monotonic() + 30
+        while len(drop.imports("Products.csv")) < 2 or any(
+            i["status"] not in ("duplicate", "partially_failed")
+            for i in drop.imports("Products.csv")
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        second = max(drop.imports("Products.csv"), key=lambda i: i["resourceId"])
+        assert second["status"] == "duplicate"
+        own = f"Products.csv.{second['resourceId']}"
+        drop.wait_listed("results", f"{own}.result.csv")
+        assert drop.report_summary("Products.csv")["import"] == first["resourceId"]
+        assert drop.report_summary(own)["status"] == "duplicate"
 
     def test_header_only_imports_nothing(self, drop: Dropper) -> None:
         drop.sftp_put("Products.csv", b"sku,title\r\n")

@@ -331,17 +331,14 @@ class TestDelimited:
         ]
 
     def test_unterminated_quote_mid_file(self, tmp_path: Path) -> None:
-        # The quote opened on line 3 runs to the next line with an odd number of quotes.
+        # The quote opened on line 3 pairs with the odd quote of line 6, but lines 3 to 6
+        # do not read as one record: each line is read on its own, the good ones kept.
         data = b'sku,title\nA1,x\nA2,"never closed\nA3,y\nA4,"z"\nA5,"w\nA6,v\n'
         _, rows, problems = _parse_file(tmp_path, data)
-        assert rows == [(2, ["A1", "x"]), (7, ["A6", "v"])]
+        assert rows == [(2, ["A1", "x"]), (4, ["A3", "y"]), (5, ["A4", "z"]), (7, ["A6", "v"])]
         assert problems == [
-            LineProblem(
-                3,
-                "csv",
-                "Text follows a closing quote; a quoted field must end with the quote, then the "
-                'delimiter or the end of the line (write a quote inside a quoted field as "").',
-            )
+            LineProblem(3, "quote", "The quote opened on line 3 is never closed."),
+            LineProblem(6, "quote", "The quote opened on line 6 is never closed."),
         ]
 
     def test_unterminated_quote_at_the_end(self, tmp_path: Path) -> None:

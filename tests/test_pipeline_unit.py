@@ -11,7 +11,7 @@ import pytest
 from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import field_path, render_value
 from retailhub.imports.payload import MalformedBody, check_start, iter_lines, normalize
-from retailhub.imports.pipeline import Classifier, SeenKeys, check_records, raw_tokens
+from retailhub.imports.pipeline import Classifier, SeenKeys, check_records
 from retailhub.imports.records import ADAPTERS
 from retailhub.kit.timeutil import iso, to_utc
 
@@ -61,19 +61,22 @@ class TestNormalize:
         assert check_start(b' {"a": 1}') is False
 
 
-class TestKeys:
-    def test_raw_tokens_match_validated_keys(self) -> None:
-        assert raw_tokens("Product", {"sku": 12}) == (("12",),)
-        assert raw_tokens("Product", {"title": "x"}) == ()
-        assert raw_tokens("Customer", {"email": " A@B.C ", "customerNumber": ""}) == (
-            ("e", "a@b.c"),
-        )
-        assert raw_tokens("Customer", {"email": "a@b.c", "customerNumber": "7"}) == (
-            ("n", "7"),
-            ("e", "a@b.c"),
-        )
-        assert raw_tokens("Review", {"provider": "y", "providerReviewID": 1}) == (("y", "1"),)
-        assert raw_tokens("Order", ["not", "a", "dict"]) == ()
+class TestResume:
+    def test_a_resumed_run_warns_as_the_uninterrupted_one(self) -> None:
+        first = [(0, {"sku": "a", "gender": "Q"}), (1, {"sku": "b"}), (2, {"sku": 7})]
+        second = [(3, {"sku": "a"}), (4, {"sku": "b"}), (5, {"sku": "7"})]
+        whole = Classifier(SPECS["Product"])
+        whole.classify(first)
+        expected = whole.classify(second)
+        resumed = Classifier(SPECS["Product"])
+        resumed.observe_written(first)  # what an earlier run of the import wrote
+        got = resumed.classify(second)
+        # Line 0 was rejected: the later "a" supersedes nothing.
+        assert (got.duplicates, expected.duplicates) == (2, 2)
+        assert [(i.index, i.rule) for i in got.issues] == [(1, "duplicate"), (2, "duplicate")]
+        assert [(i.index, i.rule) for i in got.issues] == [
+            (i.index, i.rule) for i in expected.issues
+        ]
 
 
 class TestClassifier:

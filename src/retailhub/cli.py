@@ -231,6 +231,7 @@ def import_file(
     Exit status: 0 when every row was imported, 1 when the import failed, 2 when some rows
     were rejected, 3 when the content was imported before (see --force)."""
     from retailhub import migrate
+    from retailhub.files import importer
     from retailhub.files.importer import NotImportable
     from retailhub.files.importer import import_file as start
 
@@ -241,6 +242,7 @@ def import_file(
     logging.getLogger().setLevel(logging.WARNING)
     migrate.upgrade()
     tune_gc()
+    importer.finishes_here = True
     try:
         import_id, job_id = start(
             tenant, file, entity=ENTITY_NAMES[entity.lower()] if entity else None, force=force
@@ -269,7 +271,6 @@ def _run_with_progress(import_id: str, job_id: int, file: Path) -> None:
         TimeRemainingColumn,
     )
 
-    from retailhub import tasks
     from retailhub.db import session_scope
     from retailhub.files.importer import estimate_rows, finish_claimed
     from retailhub.models import ImportJob
@@ -304,7 +305,7 @@ def _run_with_progress(import_id: str, job_id: int, file: Path) -> None:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
-            tasks.run_job(job_id)
+            _drive(job_id)
             finish_claimed(import_id)
         finally:
             done.set()
@@ -312,6 +313,34 @@ def _run_with_progress(import_id: str, job_id: int, file: Path) -> None:
         with session_scope() as session:
             processed = session.scalar(select(ImportJob.processed).where(ImportJob.id == import_id))
         progress.update(bar, total=processed, completed=processed)
+
+
+def _drive(job_id: int) -> None:
+    """Run a job here to its end: a failed attempt is retried here, after its back-off, as
+    a job runner would (one that took it meanwhile makes this run stand down)."""
+    import time
+
+    from retailhub import tasks
+    from retailhub.db import session_scope
+    from retailhub.models import Job
+    from retailhub.models.base import utcnow
+
+    tasks.run_job(job_id)
+    while True:
+        with session_scope() as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            status, run_at = job.status, job.run_at
+        if status in ("succeeded", "failed"):
+            return
+        if status != "queued":  # another runner has it
+            time.sleep(1.0)
+            continue
+        wait = (run_at - utcnow()).total_seconds()
+        if wait > 0:
+            console.print(f"[yellow]The attempt failed; retrying in {wait:.0f} s.[/yellow]")
+            time.sleep(wait)
+        tasks.run_job(job_id)
 
 
 def _print_result(slug: str, import_id: str) -> int:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
@@ -52,8 +54,24 @@ def spool_path(slug: str, import_id: str, file_name: str) -> Path:
     return storage.spool_dir() / slug / import_id / file_name
 
 
-def result_path(slug: str, file_name: str) -> Path:
-    return storage.tenant_root(slug) / storage.RESULTS / f"{file_name}.result.csv"
+SOURCE_MARK = ".source"  # in a spool folder: where its file came from
+NAME_LIMIT = 200  # bytes of a file name we derive names from; the rest is hashed
+
+
+def _short(name: str) -> str:
+    """``name``, or for a name so long that derived names would exceed the file system's
+    limit, its beginning and a digest of the whole."""
+    if len(name.encode()) <= NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return name.encode()[:120].decode(errors="ignore") + f"~{digest}"
+
+
+def result_path(slug: str, file_name: str, import_id: str | None = None) -> Path:
+    """``results/<file name>.result.csv``; with ``import_id``, a report of its own for an
+    import that must not replace the file's report (a duplicate drop)."""
+    stem = _short(file_name) if import_id is None else f"{_short(file_name)}.{import_id}"
+    return storage.tenant_root(slug) / storage.RESULTS / f"{stem}.result.csv"
 
 
 def _digest(path: Path) -> tuple[str, int]:
@@ -128,6 +146,7 @@ def accept(
     import_id = sortable_id()
     spooled = spool_path(slug, import_id, path.name)
     spooled.parent.mkdir(parents=True, exist_ok=True)
+    (spooled.parent / SOURCE_MARK).write_text(source)
     if move:
         os.replace(path, spooled)
     else:
@@ -155,6 +174,12 @@ def accept(
             return import_id, job.id
     except IntegrityError:
         pass
+    except BaseException:
+        # Not recorded (the database is unreachable, say): the file goes back where it was.
+        if move:
+            os.replace(spooled, path)
+        shutil.rmtree(spooled.parent, ignore_errors=True)
+        raise
     with session_scope(write=True) as session:
         original = session.scalar(
             select(ImportJob).where(
@@ -196,10 +221,22 @@ class _Delimited:
         self.header = tuple(self.table.header)
         self.target = target_bytes
         self.large = path.stat().st_size > 4 * target_bytes
+        self.stopped: FileRejected | None = None
 
     def batches(self, skip: int) -> Iterator[Batch]:
         entity, header, delimiter = self.entity, self.header, self.table.delimiter
-        for block in self.table.blocks(self.target, skip):
+        blocks = self.table.blocks(self.target, skip)
+        while True:
+            try:
+                block = next(blocks)
+            except StopIteration:
+                return
+            except FileRejected as exc:
+                # Reading cannot go on (a line too long to be a record): the rows before it
+                # are imported; that line is reported, and the import ends as failed.
+                self.stopped = exc
+                yield 0, _stopped(exc)
+                return
 
             def submit(checker: Executor, block: Block = block) -> Future[Checked]:
                 return checker.submit(check_block, entity, header, delimiter, block)
@@ -225,6 +262,7 @@ class _Workbook:
         self.header = tuple(self.book.header)
         self.size = batch_size
         self.large = False
+        self.stopped: FileRejected | None = None
 
     def batches(self, skip: int) -> Iterator[Batch]:
         rows: list[tuple[int, list[str]]] = []
@@ -250,6 +288,19 @@ class _Workbook:
             if n >= upto:
                 return
             yield line, hmap.record(cells)
+
+
+def _stopped(exc: FileRejected) -> Callable[[Executor], Future[Checked]]:
+    def submit(_checker: Executor) -> Future[Checked]:
+        future: Future[Checked] = Future()
+        issue = Issue("error", "(row)", exc.rule, exc.message + _STOPPED, index=exc.line)
+        future.set_result(Checked(issues=[issue], rejected=1))
+        return future
+
+    return submit
+
+
+_STOPPED = " Reading stopped there: the lines after it were not imported."
 
 
 def _open(entity: str, path: Path) -> _Delimited | _Workbook:
@@ -280,14 +331,16 @@ def run_file_import(job: Job) -> None:
     spec = SPECS[entity]
     try:
         source = _open(entity, spool_path(slug, import_id, name))
+        hmap = header_map(entity, source.header)
     except FileRejected as exc:
         _fail(job, import_id, tenant_id, exc)
         return
-    hmap = header_map(entity, source.header)
     classifier = Classifier(spec, spill_dir=str(get_settings().data_dir), unit="line")
     try:
         if checkpoint:
-            classifier.observe_written(list(source.written(checkpoint)))
+            written = source.written(checkpoint)
+            while chunk := list(itertools.islice(written, 5000)):
+                classifier.observe_written(chunk)
         run_batches(
             job,
             import_id,
@@ -298,10 +351,6 @@ def run_file_import(job: Job) -> None:
             large=source.large,
             by_line=True,
         )
-    except FileRejected as exc:
-        # Found part way (a line too long to be a record): the rows before it stay imported.
-        _fail(job, import_id, tenant_id, exc)
-        return
     finally:
         classifier.close()
     unknown = [
@@ -324,8 +373,8 @@ def run_file_import(job: Job) -> None:
                 insert(ImportIssue), issue_rows(tenant_id, import_id, unknown, by_line=True)
             )
         imp.warnings += len(unknown)
-        imp.received = imp.processed
-        finish(session, imp)
+        stopped = source.stopped
+        finish(session, imp, failed_message=None if stopped is None else stopped.message + _STOPPED)
         _finish_later(session, imp)
 
 
@@ -355,14 +404,15 @@ def _import_failed(session: Session, job: Job, error: str) -> None:
 # --- the end of a file: its report, its archive --------------------------------------------
 
 
+# Set by the import command: this process runs the report and archive jobs of the imports
+# it runs (finish_claimed) instead of leaving them to the job runners.
+finishes_here = False
+
+
 def _finish_later(session: Session, imp: ImportJob) -> None:
-    """Queue the report and archive job; the command line runs it itself (finish_claimed)."""
+    """Queue the report and archive job (claimed by this process in the import command)."""
     tasks.enqueue(
-        session,
-        FINISH_FILE,
-        {"import_id": imp.id},
-        tenant_id=imp.tenant_id,
-        claimed=imp.source == "cli",
+        session, FINISH_FILE, {"import_id": imp.id}, tenant_id=imp.tenant_id, claimed=finishes_here
     )
 
 
@@ -415,9 +465,9 @@ def finish_file(job: Job) -> None:
             spooled.unlink()
         else:
             archive = storage.tenant_root(slug) / storage.ARCHIVE
-            target = archive / name
+            target = archive / _short(name)
             if target.exists():
-                target = archive / f"{import_id}-{name}"
+                target = archive / f"{import_id}-{_short(name)}"
             os.replace(spooled, target)
     shutil.rmtree(spooled.parent, ignore_errors=True)
 
@@ -425,9 +475,13 @@ def finish_file(job: Job) -> None:
 def _write_report(session: Session, slug: str, imp: ImportJob) -> None:
     assert imp.file_name is not None
     path = result_path(slug, imp.file_name)
+    if imp.status == "duplicate" and path.exists():
+        # Keep the report of the import this one duplicates.
+        path = result_path(slug, imp.file_name, imp.id)
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", newline="", encoding="utf-8") as f:
-        f.write(f"# file: {imp.file_name}\n# import: {imp.id}\n# entity: {imp.entity}\n")
+        shown = imp.file_name.replace("\n", " ").replace("\r", " ")
+        f.write(f"# file: {shown}\n# import: {imp.id}\n# entity: {imp.entity}\n")
         f.write(f"# status: {imp.status}\n")
         if imp.message:
             f.write(f"# message: {imp.message}\n")
@@ -469,27 +523,35 @@ def _write_unrecognized(slug: str, file_name: str) -> None:
         csv.writer(f).writerow(REPORT_COLUMNS)
 
 
-def recover_spool() -> int:
+def recover_spool(grace_seconds: float = 600) -> int:
     """Files moved to the spool by a process that died before recording their import go
-    back to their tenant's folder and are accepted again. Returns how many."""
+    back to their tenant's folder and are accepted again; a copy the import command made is
+    only removed. Folders younger than ``grace_seconds`` are left alone: their accept may
+    still be under way (on this node or another sharing the folder). Returns how many files
+    were accepted again."""
     spool = storage.spool_dir()
     if not spool.is_dir():
         return 0
     recovered = 0
+    now = time.time()
     for folder in spool.glob("*/*"):
         slug, import_id = folder.parent.name, folder.name
+        if now - folder.stat().st_mtime < grace_seconds:
+            continue
         with session_scope() as session:
             known = session.get(ImportJob, import_id) is not None
         if known:
             continue
+        mark = folder / SOURCE_MARK
+        source = mark.read_text().strip() if mark.exists() else "sftp"
         for path in folder.iterdir():
-            if path.name.startswith("."):
-                continue
             target = storage.tenant_root(slug) / path.name
+            if path.name.startswith(".") or source == "cli" or target.exists():
+                continue
             os.replace(path, target)
             recovered += 1
             try:
-                upload_complete(slug, target, "sftp")
+                upload_complete(slug, target, source)
             except Exception:
                 log.exception("re-accepting %s failed", target)
         shutil.rmtree(folder, ignore_errors=True)

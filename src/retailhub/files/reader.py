@@ -290,7 +290,12 @@ class _Cursor:
             if newline >= 0 or self.eof:
                 break
             if len(buf) - start > target + MAX_RECORD:
-                raise _too_long(self.line + buf.count(b"\n", start, start + target))
+                cut = buf.rfind(b"\n", start, start + target)
+                if cut >= 0:
+                    # The whole lines before the long one are a block of their own.
+                    newline = cut
+                    break
+                raise _too_long(self.line)
             self._fill(len(buf) - start + READ)
         end = newline + 1 if newline >= 0 else len(buf)
         data = buf[start:end]
@@ -393,7 +398,7 @@ def _csv_problem(exc: csv.Error, line: int) -> tuple[str, str]:
             'delimiter or the end of the line (write a quote inside a quoted field as "").'
         )
     if "new-line" in text:
-        return "csv", "A carriage return (CR) inside an unquoted field; quote the field."
+        return "csv", "A line break inside an unquoted field; quote the field."
     if "field larger" in text:
         return "csv", f"A field is longer than {csv.field_size_limit()} characters."
     return "csv", text
@@ -483,17 +488,17 @@ def parse_block(
             continue
         if got is None:
             continue
-        if first < last:
-            # Stray quotes (``6 7/8"`` in an unquoted field) pair up lines that are whole
-            # records of their own: keep them when each one reads cleanly.
-            each = [one(first_line + index, lines[index]) for index in range(first, last + 1)]
-            if not any(isinstance(item, LineProblem) for item in each):
-                rows.extend(
-                    (first_line + first + offset, item)
-                    for offset, item in enumerate(each)
-                    if isinstance(item, list)
-                )
-                continue
+        if first < last and got.rule != "quote":
+            # Stray quotes (``6 7/8"`` in an unquoted field) paired up lines that are records
+            # of their own: read them one by one, each good line a row, each bad one reported.
+            # (A quote still open at the end of the data stays one unterminated record.)
+            for index in range(first, last + 1):
+                item = one(first_line + index, lines[index])
+                if isinstance(item, list):
+                    rows.append((first_line + index, item))
+                elif item is not None:
+                    problems.append(item)
+            continue
         problems.append(got)
     return rows, problems
 

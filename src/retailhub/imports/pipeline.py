@@ -24,7 +24,7 @@ import orjson
 from pydantic import ValidationError
 
 from retailhub.imports import records as schemas
-from retailhub.imports.entities import SPECS, EntitySpec, normalize_email
+from retailhub.imports.entities import SPECS, EntitySpec
 from retailhub.imports.issues import Issue, from_validation_error, render_value
 from retailhub.imports.payload import chunk_records
 from retailhub.imports.rules import RULES
@@ -37,31 +37,6 @@ def _s(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
-
-
-def raw_tokens(entity: str, raw: Any) -> tuple[tuple[Any, ...], ...]:
-    """The tokens a raw record will have once valid, computed without validating it."""
-    if not isinstance(raw, dict):
-        return ()
-    if entity == "Customer":
-        number = (_s(raw.get("customerNumber")) or "").strip() or None
-        return tokens(entity, (number, normalize_email(_s(raw.get("email")))), raw)
-    fields = {
-        "Product": ("sku",),
-        "Order": ("orderNumber",),
-        "OrderItem": ("orderNumber", "sku"),
-        "Review": ("provider", "providerReviewID"),
-        "RatingSummary": ("provider", "providerProductID"),
-    }[entity]
-    key = tuple(_s(raw.get(f)) for f in fields)
-    if None in key:
-        return ()
-    if entity == "RatingSummary":
-        summaries = raw.get("ratingSummaries")
-        if not isinstance(summaries, list):
-            return ()
-        raw = {"ratingSummaries": [s for s in summaries if isinstance(s, dict)]}
-    return tokens(entity, key, raw)
 
 
 def tokens(
@@ -163,6 +138,11 @@ class Checked:
     rejected: int = 0
     unknown_fields: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def received(self) -> int:
+        """Records this batch accounts for: each valid or rejected once."""
+        return len(self.valid) + self.rejected
+
 
 def check_records(entity: str, batch: list[tuple[int, Any]]) -> Checked:
     """Validate, key and hash a batch of raw records. Pure and stateless, so it can run in
@@ -232,6 +212,7 @@ class Classified:
     issues: list[Issue] = field(default_factory=list)
     rejected: int = 0
     duplicates: int = 0
+    received: int = 0
 
     @property
     def valid(self) -> list[Prepared]:
@@ -254,14 +235,15 @@ class Classifier:
         self.seen.close()
 
     def observe_written(self, batch: list[tuple[int, Any]]) -> None:
-        """Re-observe records a previous run of this import already wrote (on resume)."""
+        """Re-observe records a previous run of this import already wrote (on resume): the
+        valid ones are checked again and their keys noted, as the first run noted them, so
+        duplicate and unknown-field warnings come out the same."""
+        checked = check_records(self.spec.name, batch)
+        for name, index in checked.unknown_fields.items():
+            self.unknown_fields.setdefault(name, index)
         last: dict[int, int] = {}
-        for index, raw in batch:
-            if not isinstance(raw, dict):
-                continue
-            for extra in raw.keys() - self.known:
-                self.unknown_fields.setdefault(extra, index)
-            for token in raw_tokens(self.spec.name, raw):
+        for index, key, record, *_rest in checked.valid:
+            for token in tokens(self.spec.name, key, record):
                 last[_token_hash(token)] = index
         self.seen.update(last)
 
@@ -272,7 +254,9 @@ class Classifier:
     def sequence(self, checked: Checked) -> Classified:
         """Place a checked batch after the earlier ones: duplicate warnings, and groups in
         which no key repeats (each group is one set-based write)."""
-        out = Classified(issues=checked.issues, rejected=checked.rejected)
+        out = Classified(
+            issues=checked.issues, rejected=checked.rejected, received=checked.received
+        )
         for name, index in checked.unknown_fields.items():
             self.unknown_fields.setdefault(name, index)
         entity = self.spec.name

@@ -270,10 +270,13 @@ def _commit_batch(
             rows = issue_rows(tenant_id, import_id, issues, by_line=by_line)
             session.execute(insert(ImportIssue), rows)
         warnings = sum(1 for i in issues if i.severity == "warning")
+        # A file's rows are counted as read (a REST payload's were counted when accepted).
+        received = {"received": ImportJob.received + result.received} if by_line else {}
         session.execute(
             update(ImportJob)
             .where(ImportJob.id == import_id)
             .values(
+                **received,
                 processed=ImportJob.processed + size,
                 inserted=ImportJob.inserted + tally[INSERTED],
                 updated=ImportJob.updated + tally[UPDATED],
