@@ -5,6 +5,8 @@ the tenant's ``results/`` and ``archive/`` folders."""
 from __future__ import annotations
 
 import codecs
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -564,3 +566,31 @@ def test_item_files_for_the_same_orders_at_once(drop: Dropper) -> None:
     for number, line_no, _sku in lines:
         by_order.setdefault(number, []).append(line_no)
     assert all(sorted(nums) == list(range(1, 21)) for nums in by_order.values()), by_order
+
+
+def test_spool_recovery_re_accepts_orphaned_drops(drop: Dropper) -> None:
+    """A file moved to the spool by a process that died before recording its import goes
+    back to the tenant's folder and is imported, with its source; a copy made by the
+    import command is only removed; a recent folder is left to its accept."""
+    from retailhub.files import storage
+    from retailhub.files.importer import SOURCE_MARK, recover_spool
+
+    def orphan(import_id: str, source: str, name: str) -> Path:
+        folder = storage.spool_dir() / drop.slug / import_id
+        folder.mkdir(parents=True)
+        (folder / SOURCE_MARK).write_text(source)
+        (folder / name).write_bytes(GOOD_AND_BAD)
+        return folder
+
+    dropped = orphan("0" * 32, "ftp", "Products.csv")
+    copied = orphan("1" * 32, "cli", "Listrak_Product_Feed_7.csv")
+    recent = orphan("2" * 32, "sftp", "Orders.csv")
+    for folder in (dropped, copied):
+        os.utime(folder, (0, 0))
+    assert recover_spool() == 1
+    result = drop.wait_import("Products.csv")
+    assert (result["source"], result["counts"]["inserted"]) == ("ftp", 2)
+    assert not dropped.exists() and not copied.exists()
+    assert drop.imports("Listrak_Product_Feed_7.csv") == []
+    assert (recent / "Orders.csv").exists()
+    shutil.rmtree(recent)

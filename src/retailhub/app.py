@@ -109,7 +109,11 @@ completes (close; or a rename from a `.tmp`/`.part` name), never half-written.
   before their order and show in it once it does; an order file never removes items.
 - Each file is an import (`source` `sftp`, `ftp` or `cli`, `fileName`). The same bytes dropped
   again for the same entity, while the first import did not fail, become an import with
-  status `duplicate` that imports nothing and names the first one.
+  status `duplicate` that imports nothing and names the first one (its report goes to
+  `results/<file name>.<import id>.result.csv` when the name already has one).
+- A line that cannot be split from the next (over 1 MiB) stops the reading: the rows before
+  it are imported, it is reported (rule `lineLength`) and the import ends `failed`. Lines
+  paired only by stray quotes (an inch mark in an unquoted field) are read one by one.
 - The report: `#`-prefixed summary lines (file, import, entity, status, message, counts), then
   CSV `line,column,severity,rule,message,value` for every rejected row and warning.
 """
