@@ -457,7 +457,7 @@ class TestCli:
         proc = subprocess.run(
             command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
         )
-        assert proc.returncode == 2, proc.stderr
+        assert proc.returncode == 3, proc.stderr
         summary = json.loads(proc.stdout.strip().splitlines()[-1])
         assert summary["status"] == "partially_failed"
         assert (summary["inserted"], summary["rejected"]) == (2, 3)
@@ -470,7 +470,7 @@ class TestCli:
         proc = subprocess.run(
             command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
         )
-        assert proc.returncode == 3, proc.stderr
+        assert proc.returncode == 4, proc.stderr
         proc = subprocess.run(
             [*command, "--force"],
             env={**os.environ, **env},

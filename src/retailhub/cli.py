@@ -228,8 +228,9 @@ def import_file(
 ) -> None:
     """Import a file now, through the same pipeline as a dropped file, and print the result.
 
-    Exit status: 0 when every row was imported, 1 when the import failed, 2 when some rows
-    were rejected, 3 when the content was imported before (see --force)."""
+    Exit status: 0 when every row was imported, 1 when the import failed, 2 when the file
+    cannot be imported at all (usage, unknown tenant, unrecognized name), 3 when some rows
+    were rejected, 4 when the content was imported before (see --force)."""
     from retailhub import migrate
     from retailhub.files import importer
     from retailhub.files.importer import NotImportable
@@ -375,7 +376,7 @@ def _print_result(slug: str, import_id: str) -> int:
             + (f" (value: {issue.value})" if issue.value else "")
         )
     print(json.dumps(summary))
-    return {"succeeded": 0, "failed": 1, "partially_failed": 2, "duplicate": 3}.get(status, 1)
+    return {"succeeded": 0, "failed": 1, "partially_failed": 3, "duplicate": 4}.get(status, 1)
 
 
 @db_app.command("upgrade")

@@ -222,6 +222,7 @@ class _Delimited:
         self.target = target_bytes
         self.large = path.stat().st_size > 4 * target_bytes
         self.stopped: FileRejected | None = None
+        self.header_line = self.table.header_lines
 
     def batches(self, skip: int) -> Iterator[Batch]:
         entity, header, delimiter = self.entity, self.header, self.table.delimiter
@@ -263,6 +264,7 @@ class _Workbook:
         self.size = batch_size
         self.large = False
         self.stopped: FileRejected | None = None
+        self.header_line = self.book.header_row
 
     def batches(self, skip: int) -> Iterator[Batch]:
         rows: list[tuple[int, list[str]]] = []
@@ -360,7 +362,7 @@ def run_file_import(job: Job) -> None:
             "unknownColumn",
             f"Column '{column}' is not part of the {entity} file specification and was "
             "ignored (reported once per file).",
-            index=1,
+            index=source.header_line,
         )
         for column in hmap.unknown
     ]
