@@ -594,3 +594,16 @@ def test_spool_recovery_re_accepts_orphaned_drops(drop: Dropper) -> None:
     assert drop.imports("Listrak_Product_Feed_7.csv") == []
     assert (recent / "Orders.csv").exists()
     shutil.rmtree(recent)
+
+
+def test_the_same_content_dropped_twice_at_once_is_imported_once(drop: Dropper) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"Listrak_Product_Feed_{n}.csv" for n in (1, 2, 3)]
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda name: drop.sftp_put(name, GOOD_AND_BAD), names))
+    results = [drop.wait_import(name) for name in names]
+    statuses = sorted(r["status"] for r in results)
+    assert statuses == ["duplicate", "duplicate", "partially_failed"]
+    assert sum(r["counts"]["inserted"] for r in results) == 2
+    assert len(products(drop)) == 2

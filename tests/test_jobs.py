@@ -80,3 +80,42 @@ def test_a_silent_running_job_is_queued_again(tenant: Tenant) -> None:
         "fresh": ("running", "gone-host:2"),
         "local": ("running", tasks.WORKER_NAME),
     }
+
+
+def test_a_job_whose_attempts_all_died_is_failed_when_claimed_again(tenant: Tenant) -> None:
+    """Runs killed before recording an outcome (out of memory, say) do not retry forever:
+    once its attempts are spent, the next claim fails the job and runs its failure hook."""
+    from retailhub.imports.service import RUN_IMPORT
+    from retailhub.kit.ids import sortable_id
+    from retailhub.models import ImportJob
+
+    import_id = sortable_id()
+    with session_scope(write=True) as session:
+        session.add(
+            ImportJob(
+                id=import_id,
+                tenant_id=tenant.creds["tenant_id"],
+                entity="Product",
+                status="running",
+            )
+        )
+        row = Job(
+            tenant_id=tenant.creds["tenant_id"],
+            task=RUN_IMPORT,
+            args={"import_id": import_id},
+            status="queued",
+            attempts=3,
+            max_attempts=3,
+            run_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        job_id = row.id
+    tasks.run_job(job_id)
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        imp = session.get(ImportJob, import_id)
+        assert job is not None and imp is not None
+        assert (job.status, job.attempts, job.locked_by) == ("failed", 3, None)
+        assert imp.status == "failed"
+        assert imp.message == "The import failed: every attempt died before it ended"

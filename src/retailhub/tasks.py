@@ -164,6 +164,15 @@ def run_job(job_id: int) -> None:
         job = session.get(Job, job_id, with_for_update=_for_update(session))
         if job is None or job.status in ("succeeded", "failed"):
             return
+        if job.attempts >= job.max_attempts:
+            # Its runs all died without recording an outcome (killed, out of memory): stop
+            # trying, as if the last one had failed.
+            job.status, job.locked_by, job.finished_at = "failed", None, utcnow()
+            job.last_error = (job.last_error or "") + "\nEvery attempt died before it ended."
+            on_failure = _FAILURE_HOOKS.get(job.task)
+            if on_failure is not None:
+                on_failure(session, job, "every attempt died before it ended")
+            return
         job.status = "running"
         job.attempts += 1
         job.locked_by = WORKER_NAME
