@@ -92,10 +92,12 @@ def serve(
         if not no_workers:
             runner.append(_start_workers())
         if not no_file_servers:
-            from retailhub.files.importer import recover_spool
+            from retailhub.files.importer import SpoolSweeper
             from retailhub.files.servers import FileServers
 
-            recover_spool()
+            sweeper = SpoolSweeper()
+            sweeper.start()
+            runner.append(sweeper)
             servers = FileServers(host, sftp_port, ftp_port)
             servers.start()
             runner.append(servers)

@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
@@ -558,3 +559,30 @@ def recover_spool(grace_seconds: float = 600) -> int:
                 log.exception("re-accepting %s failed", target)
         shutil.rmtree(folder, ignore_errors=True)
     return recovered
+
+
+class SpoolSweeper:
+    """Runs ``recover_spool`` now and every few minutes, in a thread, beside the servers:
+    a drop orphaned by a crash is recovered once its grace period is over, whether or not
+    the server restarts again."""
+
+    def __init__(self, interval_seconds: float = 300) -> None:
+        self.interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="spool-sweeper", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                recover_spool()
+            except Exception:
+                log.exception("spool recovery failed")
+            if self._stop.wait(self.interval):
+                return
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
