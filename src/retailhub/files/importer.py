@@ -34,8 +34,14 @@ from retailhub.files.reader import Block, Delimited, Workbook, parse_block
 from retailhub.imports.entities import SPECS
 from retailhub.imports.issues import Issue
 from retailhub.imports.pipeline import Checked, Classifier
-from retailhub.imports.service import FINISHED
-from retailhub.imports.tasks import Batch, finish, issue_rows, run_batches
+from retailhub.imports.tasks import (
+    Batch,
+    fail_unfinished,
+    finish,
+    issue_rows,
+    run_batches,
+    start,
+)
 from retailhub.kit.ids import sortable_id
 from retailhub.models import FileMapping, ImportIssue, ImportJob, Job, Tenant
 from retailhub.models.base import utcnow
@@ -316,19 +322,12 @@ def _open(entity: str, path: Path) -> _Delimited | _Workbook:
 @tasks.task(RUN_FILE_IMPORT)
 def run_file_import(job: Job) -> None:
     import_id = job.args["import_id"]
-    with session_scope(write=True) as session:
-        tasks.heartbeat(session, job)
-        imp = session.get(ImportJob, import_id)
-        if imp is None or imp.status in FINISHED:
-            return
-        imp.status = "running"
-        imp.started_at = imp.started_at or utcnow()
-        tenant_id, entity, checkpoint, name = (
-            imp.tenant_id,
-            imp.entity,
-            imp.processed,
-            imp.file_name,
-        )
+    started = start(job)
+    if started is None:
+        return
+    tenant_id, entity, checkpoint = started.tenant_id, started.entity, started.checkpoint
+    name = started.file_name
+    with session_scope() as session:
         slug = session.scalar(select(Tenant.slug).where(Tenant.id == tenant_id))
     assert name is not None and slug is not None
     spec = SPECS[entity]
@@ -397,10 +396,8 @@ def _fail(job: Job, import_id: str, tenant_id: int, exc: FileRejected) -> None:
 
 @tasks.on_final_failure(RUN_FILE_IMPORT)
 def _import_failed(session: Session, job: Job, error: str) -> None:
-    imp = session.get(ImportJob, job.args["import_id"])
-    if imp is not None and imp.status not in FINISHED:
-        last_line = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-        finish(session, imp, failed_message=f"The import failed: {last_line}")
+    imp = fail_unfinished(session, job, error)
+    if imp is not None:
         _finish_later(session, imp)
 
 

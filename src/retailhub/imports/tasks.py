@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -57,17 +58,35 @@ def issue_rows(
     ]
 
 
+@dataclass(frozen=True)
+class Started:
+    """An import its job is (re)starting: where it stands."""
+
+    tenant_id: int
+    entity: str
+    checkpoint: int  # records consumed so far
+    file_name: str | None
+
+
+def start(job: Job) -> Started | None:
+    """Mark the job's import running; None when it is gone or already finished."""
+    with session_scope(write=True) as session:
+        tasks.heartbeat(session, job)
+        imp = session.get(ImportJob, job.args["import_id"])
+        if imp is None or imp.status in FINISHED:
+            return None
+        imp.status = "running"
+        imp.started_at = imp.started_at or utcnow()
+        return Started(imp.tenant_id, imp.entity, imp.processed, imp.file_name)
+
+
 @tasks.task(RUN_IMPORT)
 def run_import(job: Job) -> None:
     import_id = job.args["import_id"]
-    with session_scope(write=True) as session:
-        tasks.heartbeat(session, job)
-        imp = session.get(ImportJob, import_id)
-        if imp is None or imp.status in FINISHED:
-            return
-        imp.status = "running"
-        imp.started_at = imp.started_at or utcnow()
-        tenant_id, entity, checkpoint = imp.tenant_id, imp.entity, imp.processed
+    started = start(job)
+    if started is None:
+        return
+    tenant_id, entity, checkpoint = started.tenant_id, started.entity, started.checkpoint
     spec = SPECS[entity]
 
     classifier = Classifier(spec, spill_dir=str(get_settings().data_dir))
@@ -306,7 +325,14 @@ def finish(session: Session, imp: ImportJob, *, failed_message: str | None = Non
 
 @tasks.on_final_failure(RUN_IMPORT)
 def _import_failed(session: Session, job: Job, error: str) -> None:
+    fail_unfinished(session, job, error)
+
+
+def fail_unfinished(session: Session, job: Job, error: str) -> ImportJob | None:
+    """When a job gives up: fail its import, unless it finished; returns the import failed."""
     imp = session.get(ImportJob, job.args["import_id"])
-    if imp is not None and imp.status not in FINISHED:
-        last_line = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-        finish(session, imp, failed_message=f"The import failed: {last_line}")
+    if imp is None or imp.status in FINISHED:
+        return None
+    last_line = error.strip().splitlines()[-1] if error.strip() else "unknown error"
+    finish(session, imp, failed_message=f"The import failed: {last_line}")
+    return imp
