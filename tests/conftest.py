@@ -20,6 +20,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.loyalty import Loyalty
+
 PG_ADMIN = os.environ.get(
     "RETAILHUB_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -180,6 +182,27 @@ def tenant(client: TestClient) -> Tenant:
 @pytest.fixture
 def other_tenant(client: TestClient) -> Tenant:
     return Tenant(client, create_tenant_creds())
+
+
+@pytest.fixture
+def loyalty(client: TestClient, tenant: Tenant) -> Loyalty:
+    """The loyalty API as ``tenant``'s service client (and its accounts' users)."""
+    return Loyalty(client, tenant.creds)
+
+
+@pytest.fixture
+def other_loyalty(client: TestClient, other_tenant: Tenant) -> Loyalty:
+    return Loyalty(client, other_tenant.creds)
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    """The platform clock (``retailhub.kit.clock``): freeze or shift it; reset afterwards."""
+    from retailhub.kit import clock as platform_clock
+
+    platform_clock.reset()
+    yield platform_clock
+    platform_clock.reset()
 
 
 @pytest.fixture(scope="session")

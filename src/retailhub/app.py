@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -119,15 +120,34 @@ completes (close; or a rename from a `.tmp`/`.part` name), never half-written.
 """
 
 
-def _listrak_error(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+LOYALTY_PREFIXES = ("/loyalty-api/", "/auth-oauth2/")
+
+
+def _error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    field: str | None = None,
 ) -> JSONResponse:
+    """One error body per API family. Listrak's envelope carries its own codes; the loyalty
+    API answers Spring's way, with the HTTP reason phrase as ``error``."""
+    if request.url.path.startswith(LOYALTY_PREFIXES):
+        body: dict[str, Any] = {
+            "status": status,
+            "error": HTTPStatus(status).phrase,
+            "message": message,
+        }
+        if field is not None:
+            body["field"] = field
+        return JSONResponse(body, status_code=status, headers=headers)
     return JSONResponse(
         {"status": status, "error": code, "message": message}, status_code=status, headers=headers
     )
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def _validation_problem(exc: RequestValidationError) -> tuple[str | None, str]:
     for err in exc.errors():
         loc = [
             str(p)
@@ -135,39 +155,47 @@ def _validation_message(exc: RequestValidationError) -> str:
             if p not in ("query", "path", "body", "header", "form")
         ]
         if loc:
-            return f"An invalid value was supplied for {'.'.join(loc)}: {err.get('msg', '')}."
-    return "An invalid value was supplied."
+            field = ".".join(loc)
+            return field, f"An invalid value was supplied for {field}: {err.get('msg', '')}."
+    return None, "An invalid value was supplied."
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _listrak_error(exc.status, exc.code, exc.message, headers)
+        field = getattr(exc, "field", None)
+        return _error(request, exc.status, exc.code, exc.message, headers, field)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            return _listrak_error(
-                404, "ERROR_UNKNOWN_ROUTE", f"No route matches {request.method} {request.url.path}."
+            return _error(
+                request,
+                404,
+                "ERROR_UNKNOWN_ROUTE",
+                f"No route matches {request.method} {request.url.path}.",
             )
         if exc.status_code == 405:
-            return _listrak_error(
+            return _error(
+                request,
                 405,
                 "ERROR_UNSUPPORTED_METHOD",
                 f"The route {request.url.path} does not support the {request.method} method.",
                 dict(exc.headers or {}),
             )
-        return _listrak_error(exc.status_code, "ERROR_HTTP", str(exc.detail))
+        return _error(request, exc.status_code, "ERROR_HTTP", str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _listrak_error(400, "ERROR_INVALID_PARAMETER", _validation_message(exc))
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        field, message = _validation_problem(exc)
+        return _error(request, 400, "ERROR_INVALID_PARAMETER", message, field=field)
 
     @app.exception_handler(Exception)
     async def unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _listrak_error(
+        return _error(
+            request,
             500,
             "ERROR_UNHANDLED_EXCEPTION",
             "An unexpected error occurred; nothing was stored by this request.",

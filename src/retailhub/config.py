@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = 30.0
     job_max_attempts: int = 10
 
+    # Loyalty engine.
+    # Campaigns initialized and not finalized at once, per tenant (initialize answers 409).
+    loyalty_max_running_campaigns: int = Field(default=20, ge=1)
+    # How long ``lock=true`` reserves a coupon use unless unlocked or redeemed.
+    loyalty_coupon_lock_seconds: int = Field(default=300, ge=1)
+    # BIRTHDAY campaigns enroll an account this many days before its birthday.
+    loyalty_birthday_days_before: int = Field(default=7, ge=0, le=60)
+    # How often time-driven loyalty work runs (birthdays, notifications, expiries, windows).
+    loyalty_tick_seconds: float = Field(default=60.0, gt=0)
+    # Accounts a previewCampaign returns as samples.
+    loyalty_preview_samples: int = Field(default=10, ge=0, le=100)
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

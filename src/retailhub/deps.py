@@ -22,6 +22,17 @@ def get_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def get_write_session() -> Iterator[Session]:
+    """A unit of work that will write: on SQLite it holds the write lock from its start
+    (``BEGIN IMMEDIATE``), so a read-then-write never fails half-way; on PostgreSQL it is
+    an ordinary transaction."""
+    with session_scope(write=True) as session:
+        yield session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")

@@ -7,9 +7,18 @@ class DomainError(Exception):
     status: int = 400
     code: str = "ERROR_INVALID_PARAMETER"
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
+        # The request field at fault, where there is one (shown by the loyalty API).
+        self.field = field
         if status is not None:
             self.status = status
         if code is not None:

@@ -20,6 +20,7 @@ from retailhub.models import Credential, Tenant
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 DATA_SCOPES = ("Customer", "Order", "Product", "Review")
+LOYALTY_ROLES = ("ROLE_LOYALTY", "ROLE_LOYALTY_CAMPAIGN", "ROLE_LOYALTY_STATS")
 ALGORITHM = "HS256"
 ISSUER = "retailhub"
 
@@ -31,6 +32,8 @@ class TokenInfo:
     client_id: str
     scopes: frozenset[str]
     audience: str
+    # Loyalty end-user tokens (RFC 8693 exchange) name the account they act for.
+    account_id: str | None = None
 
 
 def hash_secret(secret: str) -> str:
@@ -80,7 +83,13 @@ def authenticate_client(
 
 
 def issue_token(
-    *, tenant: Tenant, client_id: str, scopes: str, audience: str, ttl: int | None = None
+    *,
+    tenant: Tenant,
+    client_id: str,
+    scopes: str,
+    audience: str,
+    ttl: int | None = None,
+    account_id: str | None = None,
 ) -> tuple[str, int]:
     settings = get_settings()
     ttl = ttl if ttl is not None else settings.token_ttl_seconds
@@ -96,6 +105,11 @@ def issue_token(
         "exp": now + ttl,
         "jti": secrets.token_hex(8),
     }
+    if account_id is not None:
+        # An end-user token: the account is the subject, the service client the actor.
+        claims["sub"] = account_id
+        claims["act"] = {"sub": client_id}
+        claims["account"] = account_id
     return jwt.encode(claims, settings.token_secret(), algorithm=ALGORITHM), ttl
 
 
@@ -117,6 +131,7 @@ def decode_token(token: str, *, audience: str) -> TokenInfo | None:
         client_id=str(claims["sub"]),
         scopes=frozenset(str(claims.get("scope", "")).split()),
         audience=audience,
+        account_id=str(claims["account"]) if claims.get("account") else None,
     )
 
 

@@ -8,6 +8,19 @@ from retailhub.models.import_issue import ImportIssue
 from retailhub.models.import_job import ImportJob
 from retailhub.models.import_payload import ImportPayload
 from retailhub.models.job import Job
+from retailhub.models.loyalty_account import LoyaltyAccount
+from retailhub.models.loyalty_account_tag import LoyaltyAccountTag
+from retailhub.models.loyalty_account_venue import LoyaltyAccountVenue
+from retailhub.models.loyalty_campaign import LoyaltyCampaign
+from retailhub.models.loyalty_campaign_member import LoyaltyCampaignMember
+from retailhub.models.loyalty_campaign_stat import LoyaltyCampaignStat
+from retailhub.models.loyalty_coupon import LoyaltyCoupon
+from retailhub.models.loyalty_coupon_lock import LoyaltyCouponLock
+from retailhub.models.loyalty_coupon_redemption import LoyaltyCouponRedemption
+from retailhub.models.loyalty_event import LoyaltyEvent
+from retailhub.models.loyalty_notification import LoyaltyNotification
+from retailhub.models.loyalty_push import LoyaltyPush
+from retailhub.models.loyalty_wallet_entry import LoyaltyWalletEntry
 from retailhub.models.order import Order
 from retailhub.models.order_item import OrderItem
 from retailhub.models.product import Product
@@ -25,6 +38,19 @@ __all__ = [
     "ImportJob",
     "ImportPayload",
     "Job",
+    "LoyaltyAccount",
+    "LoyaltyAccountTag",
+    "LoyaltyAccountVenue",
+    "LoyaltyCampaign",
+    "LoyaltyCampaignMember",
+    "LoyaltyCampaignStat",
+    "LoyaltyCoupon",
+    "LoyaltyCouponLock",
+    "LoyaltyCouponRedemption",
+    "LoyaltyEvent",
+    "LoyaltyNotification",
+    "LoyaltyPush",
+    "LoyaltyWalletEntry",
     "Order",
     "OrderItem",
     "Product",

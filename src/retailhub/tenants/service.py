@@ -42,6 +42,13 @@ def create_tenant(session: Session, *, slug: str, name: str | None = None) -> di
     sftp, sftp_password = auth_service.create_credential(
         session, tenant=tenant, kind="sftp", client_id=slug
     )
+    loyalty, loyalty_secret = auth_service.create_credential(
+        session,
+        tenant=tenant,
+        kind="loyalty",
+        scopes=" ".join(auth_service.LOYALTY_ROLES),
+        client_id=f"{slug}-loyalty-{secrets.token_hex(6)}",
+    )
     return {
         "tenant": tenant.slug,
         "tenant_id": tenant.id,
@@ -49,6 +56,8 @@ def create_tenant(session: Session, *, slug: str, name: str | None = None) -> di
         "data_client_secret": data_secret,
         "sftp_username": sftp.client_id,
         "sftp_password": sftp_password,
+        "loyalty_client_id": loyalty.client_id,
+        "loyalty_client_secret": loyalty_secret,
     }
 
 

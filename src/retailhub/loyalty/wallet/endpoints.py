@@ -1,0 +1,7 @@
+"""Loyalty API routes: wallet."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/loyalty-api/api", tags=["loyalty: wallet"])
