@@ -10,11 +10,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from retailhub import __version__
 from retailhub.api import router
+from retailhub.config import get_settings
 from retailhub.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -222,6 +224,16 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    settings = get_settings()
+    if settings.cors_origins:
+        # Bearer tokens, not cookies: any allowed origin may read lists and their totals.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Total-Count", "Content-Range"],
+        )
     app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = 30.0
     job_max_attempts: int = 10
 
+    # Browser origins allowed to call the APIs (react-admin consoles); "*" allows any.
+    cors_origins: list[str] = ["*"]
+
     # Loyalty engine.
     # Campaigns initialized and not finalized at once, per tenant (initialize answers 409).
     loyalty_max_running_campaigns: int = Field(default=20, ge=1)

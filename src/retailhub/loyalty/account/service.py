@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,3 +54,7 @@ def ensure_account(session: Session, *, tenant_id: int, account_id: str) -> Loya
         .on_conflict_do_nothing(index_elements=["tenant_id", "account_id"])
     )
     return get(session, tenant_id=tenant_id, account_id=account_id)
+
+
+def refresh_windows(session: Session, *, tenant_id: int, now: datetime) -> None:
+    """Recompute the 30/90/365-day order counters and segments as time passes. STUB."""

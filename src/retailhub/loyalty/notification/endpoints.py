@@ -1,0 +1,7 @@
+"""Loyalty API routes: notifications and push bookkeeping."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/loyalty-api/api", tags=["loyalty: notification"])
