@@ -30,6 +30,8 @@ class LoyaltyCampaign(Base):
     initialized: Mapped[bool] = mapped_column(default=False)
     initialized_at: Mapped[datetime | None]
     initialized_by: Mapped[str | None] = mapped_column(String(128))
+    # When the initial enrollment ran (at initialize, or when activeFrom was reached later).
+    enrolled_at: Mapped[datetime | None]
     finalized_at: Mapped[datetime | None]
     finalized_by: Mapped[str | None] = mapped_column(String(128))
     cnt: Mapped[int] = mapped_column(default=0)

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("initialized", sa.Boolean(), nullable=False),
         sa.Column("initialized_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("initialized_by", sa.String(length=128), nullable=True),
+        sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finalized_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finalized_by", sa.String(length=128), nullable=True),
         sa.Column("cnt", sa.Integer(), nullable=False),
