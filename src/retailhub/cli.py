@@ -17,8 +17,10 @@ from retailhub.kit.runtime import tune_gc
 app = typer.Typer(help="Retailhub: retail data and loyalty platform.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+loyalty_app = typer.Typer(help="Loyalty engine.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(db_app, name="db")
+app.add_typer(loyalty_app, name="loyalty")
 console = Console(stderr=True)
 
 
@@ -90,7 +92,12 @@ def serve(
 
     def startup() -> None:
         if not no_workers:
+            from retailhub.loyalty.tick import Ticker
+
             runner.append(_start_workers())
+            ticker = Ticker()
+            ticker.start()
+            runner.append(ticker)
         if not no_file_servers:
             from retailhub.files.importer import SpoolSweeper
             from retailhub.files.servers import FileServers
@@ -131,11 +138,18 @@ def worker() -> None:
         )
         raise typer.Exit(2)
     from retailhub import migrate
+    from retailhub.loyalty.tick import Ticker
     from retailhub.worker.queue import run_worker
 
     migrate.upgrade()
     tune_gc()
-    run_worker(settings)
+    # Time-driven loyalty work; every worker runs it, an advisory lock keeps them apart.
+    ticker = Ticker()
+    ticker.start()
+    try:
+        run_worker(settings)
+    finally:
+        ticker.stop()
 
 
 @tenants_app.command("create")
@@ -388,6 +402,33 @@ def db_upgrade() -> None:
 
     migrate.upgrade()
     console.print("Database is up to date.")
+
+
+@loyalty_app.command("tick")
+def loyalty_tick(
+    at: Annotated[
+        str | None,
+        typer.Option(help="Run as of this ISO time (UTC if no zone) instead of now."),
+    ] = None,
+) -> None:
+    """Run the time-driven loyalty work once (BIRTHDAY enrollment, scheduled notifications,
+    point expiry, order-window counters). `serve` and `worker` run it every minute; this is
+    for cron-driven setups and catching up."""
+    from datetime import UTC, datetime
+
+    from retailhub.loyalty.tick import run_once
+
+    when = None
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            console.print(f"[red]--at: not an ISO date-time: {at}[/red]")
+            raise typer.Exit(2) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    run_once(when)
+    console.print("Loyalty tick done.")
 
 
 def main() -> None:
