@@ -44,7 +44,8 @@ def task(name: str) -> Callable[[Handler], Handler]:
 def load_handlers() -> None:
     # Importing the modules registers their handlers.
     import retailhub.files.importer
-    import retailhub.imports.tasks  # noqa: F401
+    import retailhub.imports.tasks
+    import retailhub.loyalty.account.sync  # noqa: F401
 
 
 def enqueue(

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from retailhub.auth import service
 from retailhub.deps import WriteSessionDep
 from retailhub.errors import DomainError
+from retailhub.kit import clock
 from retailhub.loyalty.account import service as account_service
 from retailhub.loyalty.deps import AUDIENCE, TENANT_RE
 
@@ -123,6 +124,8 @@ def token(
             return _oauth_error(
                 400, "invalid_request", "subject_token must be an account id (3-64 [a-zA-Z0-9._-])"
             )
+        # An end-user token is a login: it is what the account's header.lastLogged shows.
+        account.last_logged_at = clock.now()
         access_token, ttl = service.issue_token(
             tenant=tenant,
             client_id=credential.client_id,

@@ -32,6 +32,7 @@ from retailhub.imports.pipeline import Checked, Classified, Classifier, check_ch
 from retailhub.imports.service import FINISHED, RUN_IMPORT
 from retailhub.imports.writers import INSERTED, UNCHANGED, UPDATED, write_batch
 from retailhub.kit.runtime import tune_gc
+from retailhub.loyalty.account import sync as loyalty_sync
 from retailhub.models import ImportIssue, ImportJob, Job
 from retailhub.models.base import utcnow
 
@@ -276,6 +277,7 @@ def _commit_batch(
         for group in result.groups:
             write_batch(session, spec, tenant_id, group, now)
         tally = {INSERTED: 0, UPDATED: 0, UNCHANGED: 0}
+        changed: list[Any] = []
         issues = list(result.issues)
         rejected, duplicates = result.rejected, result.duplicates
         for item in result.valid:
@@ -285,6 +287,10 @@ def _commit_batch(
                 rejected += 1
             else:
                 tally[str(item.outcome)] += 1
+                if item.outcome != UNCHANGED:
+                    changed.append(item.key)
+        # Loyalty accounts follow imported customers and orders (same transaction).
+        loyalty_sync.enqueue(session, tenant_id=tenant_id, entity=spec.name, keys=changed)
         if issues:
             rows = issue_rows(tenant_id, import_id, issues, by_line=by_line)
             session.execute(insert(ImportIssue), rows)

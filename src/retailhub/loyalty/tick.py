@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -24,16 +25,18 @@ log = logging.getLogger(__name__)
 TICK_LOCK = 727275
 
 
-def run_once(now: datetime | None = None) -> None:
-    """One pass over every tenant, each step of each tenant in its own transaction."""
+def run_once(now: datetime | None = None, *, tenant_ids: Sequence[int] | None = None) -> None:
+    """One pass over every tenant (or those given), each step of each tenant in its own
+    transaction."""
     from retailhub.loyalty.account import service as account_service
     from retailhub.loyalty.campaign import service as campaign_service
     from retailhub.loyalty.notification import service as notification_service
     from retailhub.loyalty.wallet import service as wallet_service
 
     now = now or clock.now()
-    with session_scope() as session:
-        tenant_ids = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    if tenant_ids is None:
+        with session_scope() as session:
+            tenant_ids = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
     steps = (
         account_service.refresh_windows,
         wallet_service.expire_due,
