@@ -19,6 +19,8 @@ class LoyaltyWalletEntry(Base):
         Index("ix_loyalty_wallet_entries_tenant_id_account_pk", "tenant_id", "account_pk"),
         Index("ix_loyalty_wallet_entries_tenant_id_order_number", "tenant_id", "order_number"),
         Index("ix_loyalty_wallet_entries_earn_pk", "earn_pk"),
+        # The expiry sweep reads a tenant's earns by expiry time.
+        Index("ix_loyalty_wallet_entries_expiry", "tenant_id", "kind", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

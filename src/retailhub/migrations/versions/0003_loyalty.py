@@ -547,6 +547,9 @@ def upgrade() -> None:
     with op.batch_alter_table("loyalty_wallet_entries", schema=None) as batch_op:
         batch_op.create_index("ix_loyalty_wallet_entries_earn_pk", ["earn_pk"], unique=False)
         batch_op.create_index(
+            "ix_loyalty_wallet_entries_expiry", ["tenant_id", "kind", "expires_at"], unique=False
+        )
+        batch_op.create_index(
             "ix_loyalty_wallet_entries_tenant_id_account_pk",
             ["tenant_id", "account_pk"],
             unique=False,
@@ -646,6 +649,7 @@ def downgrade() -> None:
     with op.batch_alter_table("loyalty_wallet_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_loyalty_wallet_entries_tenant_id_order_number")
         batch_op.drop_index("ix_loyalty_wallet_entries_tenant_id_account_pk")
+        batch_op.drop_index("ix_loyalty_wallet_entries_expiry")
         batch_op.drop_index("ix_loyalty_wallet_entries_earn_pk")
 
     op.drop_table("loyalty_wallet_entries")
