@@ -119,6 +119,31 @@ completes (close; or a rename from a `.tmp`/`.part` name), never half-written.
   paired only by stray quotes (an inch mark in an unquoted field) are read one by one.
 - The report: `#`-prefixed summary lines (file, import, entity, status, message, counts), then
   CSV `line,column,severity,rule,message,value` for every rejected row and warning.
+
+## Loyalty (Ordering Stack Loyalty API compatible)
+
+All operations are under `/loyalty-api/api` with the document's operationIds; the document
+gives no paths or response bodies, so both are ours (below and on each operation).
+
+Tokens: `POST /auth-oauth2/oauth/token`, client authentication by HTTP Basic or
+`client_id`/`client_secret` form fields (`loyalty_client_id`/`loyalty_client_secret` from
+`retailhub tenants create`).
+- `grant_type=client_credentials` → a service token with roles `ROLE_LOYALTY`,
+  `ROLE_LOYALTY_CAMPAIGN`, `ROLE_LOYALTY_STATS` (`scope` may narrow them). Service calls send
+  `x-tenant` (3-64 `[a-zA-Z0-9_-]`); it must be the token's tenant (else 403); when absent the
+  token's tenant is used (the document never marks it required). Roles per operation: accounts,
+  events, exports and coupons need `ROLE_LOYALTY`; campaigns and push `ROLE_LOYALTY` or
+  `ROLE_LOYALTY_CAMPAIGN`; stats `ROLE_LOYALTY` or `ROLE_LOYALTY_STATS`.
+- `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+  `subject_token=<account id>` → an end-user token for that account (the `my` operations,
+  `verifyCoupon`, `message`, `coupon`, `pushClick`); an account id seen for the first time is
+  registered. User tokens cannot call service operations and vice versa (403).
+- Token errors follow RFC 6749 (`401 invalid_client`, `400 invalid_request|invalid_scope|
+  unsupported_grant_type`). Every other loyalty error is Spring-style
+  `{"status", "error": <reason phrase>, "message"}`; validation errors name the field in the
+  message and in `field` (`states[2].transitionTo`). No token → 401; wrong role or tenant → 403.
+
+LOYALTY_CHOICES
 """
 
 
@@ -151,6 +176,8 @@ def _error(
 
 def _validation_problem(exc: RequestValidationError) -> tuple[str | None, str]:
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return None, f"The request body is not valid JSON: {err.get('msg', '')}."
         loc = [
             str(p)
             for p in err.get("loc", ())
