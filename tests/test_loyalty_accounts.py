@@ -113,7 +113,8 @@ class TestGetAccount:
             "sex": None,
             "created": iso(NOW - timedelta(days=2)),
             "lastEvent": None,
-            "lastLogged": None,
+            # The end-user token minted by the fixture's my_put is the latest login.
+            "lastLogged": iso(NOW),
             "lastOrder": iso(NOW - timedelta(days=5)),
         }
         assert by_id["consents"] == {"scope": "ACCOUNT", "consents": {}}

@@ -52,6 +52,8 @@ class TestImportedDataDrivesCampaigns:
         assert loyalty.get("/account/C-1").json()["coupons"] == []
         stats = loyalty.get("/stats/campaign/global", name="welcome").json()
         assert (stats["joined"], stats["couponsIssued"], stats["couponsRedeemed"]) == (1, 1, 1)
+        assert (stats["cnt"], stats["active"], stats["finished"]) == (1, 0, 1)
+        assert loyalty.get("/campaign/welcome").json()["cnt"] == 1
 
     def test_order_state_credits_points_that_a_cancellation_reverses(
         self, tenant: Tenant, loyalty: Loyalty, clock: Any

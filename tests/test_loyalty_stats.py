@@ -100,7 +100,8 @@ class TestGlobalCampaignStats:
         assert get_ok(loyalty, "/stats/campaign/global", name="promo") == {
             "campaign": "promo",
             "name": "Campaign promo",
-            "cnt": 2,
+            "cnt": 0,  # the campaign row's cnt: these members were written without the engine
+            "active": 2,
             "finished": 1,
             "stateStats": {"welcome": 2, "c": 1, "old-state": 4},
             "joined": 4,
@@ -119,6 +120,7 @@ class TestGlobalCampaignStats:
         assert body["stateStats"] == {"welcome": 0, "c": 0}
         assert {k: v for k, v in body.items() if isinstance(v, int)} == {
             "cnt": 0,
+            "active": 0,
             "finished": 0,
             "joined": 0,
             "couponsIssued": 0,

@@ -143,7 +143,120 @@ Tokens: `POST /auth-oauth2/oauth/token`, client authentication by HTTP Basic or
   `{"status", "error": <reason phrase>, "message"}`; validation errors name the field in the
   message and in `field` (`states[2].transitionTo`). No token → 401; wrong role or tenant → 403.
 
-LOYALTY_CHOICES
+Paths (ours): `POST /campaign`, `GET|PUT|DELETE /campaign/{campaign}`, `GET /campaigns`,
+`POST /campaign/{campaign}/preview|initialize|finalize`,
+`GET /campaign/{campaign}/explain/{account}` (ours),
+`POST /campaign/{campaign}/push` (body: a JSON string), `POST /v2/campaign/{campaign}/push`,
+`POST /campaign/{campaign}/push/click`, `POST /campaign/{campaign}/message`,
+`POST /campaign/{campaign}/coupon`, `GET /stats/campaign/global?name=`,
+`GET /stats/campaign?name=&from=&to=`, `GET /stats/segments?from=&to=`, `GET /accounts`,
+`GET /accounts/count`, `GET /accounts/export`, `GET /accounts/export/contacts`,
+`GET /account/{account}`, `GET /account/card/{card}`, `GET /account/my`,
+`PUT /account/my/profile`, `PUT /account/my/properties`, `GET /account/my/campaigns`,
+`GET /account/my/coupon/verify?coupon=`, `POST /account/coupon/verify?coupon=&account=&lock=`,
+`POST /account/coupon/unlock?coupon=&account=`, `POST /events`; ours: `GET /notifications`,
+`GET /account/my/notifications`, `GET /account/{account}/wallet`, `GET /account/my/wallet`,
+`POST /account/{account}/wallet/earn`, `POST /account/{account}/wallet/spend`.
+
+Accounts (choices):
+- Every imported customer (REST or file) is an account. Its id is the `customerNumber` when
+  that is 3-64 characters of `[a-zA-Z0-9._-]`, else `e-` + the first 24 hex digits of
+  sha256(lower-cased email), else `n-` + the same of the number; if that id is held by another
+  customer's account, `c-<customer key>`. A customer links to the account already linked to
+  it, else to an unlinked account with its id, number or email (registered by token exchange
+  or created by an order), else a new one. Header fields follow the latest import that carries
+  them; phone is mobilePhone, else homePhone, else workPhone. Listrak's `loyalty.rewardsID`
+  becomes `card` (when valid and free), `loyalty.referralCode` becomes `mgm`, and the whole
+  `loyalty` block is shown as `wallet.imported` beside the wallet's `balance`.
+- An imported order belongs to the account with its customerNumber, else its email, else a
+  new account (same id rule). Counters (always all eight): `orders`, `value` (lifetime) and
+  `orders_30d|90d|365d`, `value_30d|90d|365d` (by `dateEntered`, relative to now; refreshed
+  for the whole tenant once a day); Returned and Canceled orders count nowhere. `venues` are
+  the store numbers ordered at, most used first; `header.lastOrder` is the latest order date.
+- Segment rule: `new` (no orders), `vip` (10+ orders or 1000+ in value over 365 days),
+  `active` (last order within 90 days), `lapsing` (within 365 days), `lapsed` (older).
+- `header.lastLogged` is the time of the account's latest end-user token.
+- setMyProfile changes only the fields sent (null clears one). setMyProperties merges
+  `properties` (names 1-64 `[a-zA-Z0-9_.-]`, values strings up to 1024 characters, at most
+  100; null removes a key); a tag both added and removed ends up removed.
+- Lists (`getAccounts`, `getCampaigns`, notifications, wallet entries) accept both react-admin
+  dialects: `_start`/`_end`/`_sort`/`_order` with filters as plain parameters, or
+  `range`/`sort`/`filter` as JSON; they answer with both `X-Total-Count` and `Content-Range`,
+  exposed through CORS. AccountFilter: `id`, `card`, `email`, `phone`, `tag`, `segment`,
+  `campaign` (each a value or a list), `createdFrom|To`, `lastOrderFrom|To` (inclusive; a plain
+  date as a `To` bound covers its day), `q` (case-insensitive substring of id, email, names,
+  card, phone). Unknown filters are 400. `getAccountsCount` answers `{"count": N}`.
+- `export` and `contactExport` stream CSV of every matching account (paging ignored) from a
+  server-side cursor, in creation order.
+- postEvent: one bad item rejects the whole array (the message names item and field, e.g.
+  `[2].type`) and nothing is stored; at most 1000 items. `account` unknown → registered;
+  `card` unknown → 404. A relation is kept once per (id, type); unless `doNotProcessSymmetry`
+  the other account gets the mirror (INVITED_BY ↔ INVITED, FRIEND ↔ FRIEND, UNKNOWN ↔ UNKNOWN).
+  ACCOUNT-scope consents merge into the account's; TRANSACTION-scope ones are kept with the
+  event. Answer: `[{account, type, id}]`.
+
+Campaigns (choices):
+- Constraints are ANDed and evaluated as one SQL filter. `counters.X`: numeric, a missing
+  counter is 0, EXISTS means present. `properties.X`: text for EQ/NE/IN, numeric for
+  GT/GTE/LT/LTE (only numeric-looking values match). `tags.X`: EXISTS, or EQ/NE with
+  `true`/`false`. `venues.X`: EXISTS = ordered at that store; numeric ops compare the number of
+  orders there. `header.firstName`: EQ/NE/IN/EXISTS, case-sensitive. `header.created|lastOrder`:
+  a date-time is an instant (UTC if no zone); a date means that whole UTC day.
+  `header.birthdate`: dates. A missing value fails every op but NE (the exact negation of EQ).
+  EXISTS takes no value, IN 1-16 values, the others exactly one.
+- POST and PUT upsert and answer 200; DELETE answers 204 and removes members, stats and
+  notifications (issued coupons stay valid). An initialized campaign may change its name,
+  window, `dynamic` and notifications; changing `type`, `constraints` or `states` is 409.
+- preview (before initialize): `cnt` and up to 10 `samples` (oldest accounts first).
+  initialize: 409 when already initialized, finalized, past `activeTo`, or over
+  `RETAILHUB_LOYALTY_MAX_RUNNING_CAMPAIGNS` (default 20) running campaigns of the tenant.
+  Before `activeFrom` the enrollment waits for it. finalize stops joins and transitions; the
+  campaign keeps `initialized: true` and its statistics and cannot be re-initialized.
+  `cnt` is the number of accounts that joined (each once).
+- States: entering COUPON issues a coupon (16 uppercase hex characters, valid `validDays`,
+  `usageLimit` uses) and completes; WALLET credits `points` (expiring after `expiresInDays`,
+  tied to the order that completed the previous ORDER state) and completes; MESSAGE records a
+  notification and completes on `message`; ACCOUNT completes when the account meets its
+  constraints; ORDER completes on an imported order (not Returned/Canceled, placed after the
+  account entered the state) meeting `minTotal`, `storeNumber`, `sku`, `couponUsed`
+  (true: any coupon code). No `transitionTo`: the campaign is finished for the account. A loop
+  made only of COUPON/WALLET states is refused. The deprecated `coupon` acknowledgement is
+  409 unless the account waits in a COUPON state (ours complete at once).
+- STANDARD: an account joins once; with `dynamic`, accounts that start matching after the
+  enrollment (profile, properties, tags, events, imports) join. BIRTHDAY: each matching
+  account is enrolled once a year, `RETAILHUB_LOYALTY_BIRTHDAY_DAYS_BEFORE` (default 7) days
+  before its birthday (29 February → 28 February in common years).
+- explain answers `{campaign, account, matches, constraints: [{index, field, op, value,
+  actual, met}], running, inWindow, member}`.
+- Notifications are records, listable at `GET /notifications`: MESSAGE (a MESSAGE state),
+  DYNAMIC_JOIN (on a dynamic join), COUPON_EXPIRATION (one per unused campaign coupon whose
+  validity ends within `daysBefore` days), SPECIFIC_TIME (once `at` has passed, to every
+  member still in the campaign, inside its window). Time-driven work runs every minute in
+  `serve` and `worker` (`retailhub loyalty tick` runs it once).
+- Push: a pushId counts once per campaign (registering again only replaces the title); every
+  click counts; an unknown pushId is 404.
+- Stats: days are inclusive UTC dates; no bounds → the last 30 days; at most 366 days.
+  globalCampaignStats: `{campaign, name, cnt, active, finished, stateStats, joined,
+  couponsIssued, couponsRedeemed, messages, notifications, pushRegistered, pushClicked,
+  pointsCredited}`; campaignStats lists every day of the range (zeros included); segmentStats
+  gives per segment the accounts in it now, those created in the range and those whose last
+  order is in the range.
+
+Coupons (choices): verify answers 200 `{coupon, account, valid, reason, locked,
+lockExpiresAt, data}`; `reason` is the first of UNKNOWN, NOT_OWNER, NOT_YET_VALID, EXPIRED,
+USED_UP, LOCKED that applies; `data` (code, campaign, state, validity, usageLimit, used, locks,
+remaining, productId, categoryId, enableKey) is null for UNKNOWN and NOT_OWNER. Verify
+changes nothing unless `lock=true`, which reserves one use for
+`RETAILHUB_LOYALTY_COUPON_LOCK_SECONDS` (default 300) if uses remain (uses = limit - used -
+unexpired locks). Unlock releases the account's oldest lock (none → 404). An imported order
+whose `couponCode` is a coupon of the tenant redeems it once (re-imports do not), releasing a
+lock; the sale is recorded even if the coupon was someone else's, expired or used up.
+
+Wallets (ours; choices): an append-only ledger; balance = sum of entries. Spends take the
+oldest earned points first (by earning time) among unexpired ones; more than available → 409.
+Expiry writes an `expire` entry for an earn's unspent remainder. An order imported later as
+Returned or Canceled reverses the points it earned (once), even if they were spent (the
+balance may go negative).
 """
 
 

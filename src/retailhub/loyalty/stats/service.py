@@ -124,7 +124,10 @@ def global_campaign_stats(session: Session, *, tenant_id: int, campaign_id: str)
     body: dict[str, Any] = {
         "campaign": campaign.campaign_id,
         "name": campaign.name,
-        "cnt": int(current or 0),
+        # The same cnt as getCampaign: accounts that joined (each once).
+        "cnt": campaign.cnt,
+        # Runs still in a state, and runs that finished the campaign.
+        "active": int(current or 0),
         "finished": int(finished or 0),
         "stateStats": state_stats,
     }
