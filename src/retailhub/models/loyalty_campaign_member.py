@@ -28,7 +28,9 @@ class LoyaltyCampaignMember(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # No foreign key to tenants: the engine writes these rows by the hundred thousand, and
+    # their tenant follows from their account's (whose deletion cascades here).
+    tenant_id: Mapped[int]
     campaign_pk: Mapped[int] = mapped_column(
         BigIntPK, ForeignKey("loyalty_campaigns.id", ondelete="CASCADE")
     )

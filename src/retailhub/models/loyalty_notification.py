@@ -24,7 +24,9 @@ class LoyaltyNotification(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # No foreign key to tenants: the engine writes these rows by the hundred thousand, and
+    # their tenant follows from their account's (whose deletion cascades here).
+    tenant_id: Mapped[int]
     account_pk: Mapped[int] = mapped_column(
         BigIntPK, ForeignKey("loyalty_accounts.id", ondelete="CASCADE")
     )

@@ -322,12 +322,6 @@ def upgrade() -> None:
             name=op.f("fk_loyalty_campaign_members_campaign_pk_loyalty_campaigns"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_loyalty_campaign_members_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loyalty_campaign_members")),
         sa.UniqueConstraint(
             "tenant_id",
@@ -385,12 +379,6 @@ def upgrade() -> None:
             ["loyalty_campaigns.id"],
             name=op.f("fk_loyalty_coupons_campaign_pk_loyalty_campaigns"),
             ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_loyalty_coupons_tenant_id_tenants"),
-            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loyalty_coupons")),
         sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_loyalty_coupons_tenant_id_code")),
@@ -482,12 +470,6 @@ def upgrade() -> None:
             name=op.f("fk_loyalty_notifications_campaign_pk_loyalty_campaigns"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_loyalty_notifications_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loyalty_notifications")),
         sa.UniqueConstraint(
             "tenant_id", "dedupe_key", name=op.f("uq_loyalty_notifications_tenant_id_dedupe_key")
@@ -534,12 +516,6 @@ def upgrade() -> None:
             ["earn_pk"],
             ["loyalty_wallet_entries.id"],
             name=op.f("fk_loyalty_wallet_entries_earn_pk_loyalty_wallet_entries"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_loyalty_wallet_entries_tenant_id_tenants"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loyalty_wallet_entries")),
