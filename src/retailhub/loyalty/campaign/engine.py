@@ -44,13 +44,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from retailhub.kit.sql import is_pg, upsert
 from retailhub.loyalty.campaign import constraints as cons
+from retailhub.loyalty.notification import service as notification_service
 from retailhub.loyalty.stats import service as stats_service
 from retailhub.models import (
     LoyaltyAccount,
     LoyaltyCampaign,
     LoyaltyCampaignMember,
     LoyaltyCoupon,
-    LoyaltyNotification,
     LoyaltyWalletEntry,
 )
 from retailhub.models.base import JSONType, UTCDateTime
@@ -212,28 +212,8 @@ def _join_notifications(
     )
 
 
-NOTIFICATION_COLUMNS = [
-    "tenant_id",
-    "account_pk",
-    "campaign_pk",
-    "type",
-    "state_id",
-    "title",
-    "message",
-    "image",
-    "payload",
-    "dedupe_key",
-    "created_at",
-]
-
-
 def _insert_notifications(session: Session, source: Any) -> int:
-    stmt = (
-        upsert(session, LoyaltyNotification.__table__)
-        .from_select(NOTIFICATION_COLUMNS, source)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-    )
-    return rows(session, stmt)
+    return notification_service.insert_from_select(session, source)
 
 
 # Actions ---------------------------------------------------------------------------------

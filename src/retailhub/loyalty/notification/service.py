@@ -52,7 +52,7 @@ PUSH_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,32}$")
 TITLE_MAX = 256
 
 _N = LoyaltyNotification.__table__
-_COLUMNS = (
+COLUMNS = (
     "tenant_id",
     "account_pk",
     "campaign_pk",
@@ -121,16 +121,19 @@ def _template_columns(
     ]
 
 
-def _insert(session: Session, selection: Any) -> int:
-    """``INSERT … SELECT`` of notification rows, skipping dedupe keys already produced;
-    returns how many rows it inserted."""
+def insert_from_select(session: Session, selection: Any) -> int:
+    """``INSERT … SELECT`` of notification rows (columns in ``COLUMNS`` order), skipping
+    dedupe keys already produced; returns how many rows it inserted. The campaign engine
+    writes MESSAGE and DYNAMIC_JOIN notifications through it, set-based."""
     stmt = (
         upsert(session, _N)
-        .from_select(list(_COLUMNS), selection)
+        .from_select(list(COLUMNS), selection)
         .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-        .returning(_N.c.id)
     )
-    return _inserted(session, stmt)
+    # rowcount, kept on request (psycopg reports -1 otherwise): RETURNING would ship every
+    # new id of a million-member campaign back to Python.
+    result: Any = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    return max(int(result.rowcount or 0), 0)
 
 
 def _inserted(session: Session, stmt: Any) -> int:
@@ -170,7 +173,7 @@ def _coupon_expiration(
         LoyaltyCoupon.valid_until > now,
         LoyaltyCoupon.valid_until <= now + timedelta(days=days),
     )
-    return _insert(session, selection)
+    return insert_from_select(session, selection)
 
 
 def _specific_time(
@@ -208,7 +211,7 @@ def _specific_time(
         # A BIRTHDAY campaign can hold several runs of one account: one notification each.
         .distinct()
     )
-    return _insert(session, selection)
+    return insert_from_select(session, selection)
 
 
 def _late_joiners_since(
