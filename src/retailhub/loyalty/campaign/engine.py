@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from retailhub.kit.sql import is_pg, upsert
+from retailhub.kit.sql import affected, is_pg, upsert
 from retailhub.loyalty.campaign import constraints as cons
 from retailhub.loyalty.notification import service as notification_service
 from retailhub.loyalty.stats import service as stats_service
@@ -62,11 +62,7 @@ WAITING = frozenset({"ACCOUNT", "MESSAGE", "ORDER"})
 CHUNK = 5000
 
 
-def rows(session: Session, stmt: Any) -> int:
-    """Execute ``stmt``; the rows it inserted or updated (SQLAlchemy keeps an INSERT's
-    rowcount only when asked to)."""
-    result: Any = session.execute(stmt, execution_options={"preserve_rowcount": True})
-    return max(int(result.rowcount or 0), 0)
+rows = affected
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, String, and_, cast, func, literal, select, update
+from sqlalchemy import String, and_, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from retailhub.errors import DomainError, NotFound
 from retailhub.kit import clock
-from retailhub.kit.sql import upsert
+from retailhub.kit.sql import affected, upsert
+from retailhub.loyalty.campaign import service as campaign_service
 from retailhub.loyalty.stats import service as stats_service
 from retailhub.models import (
     LoyaltyAccount,
@@ -130,20 +131,7 @@ def insert_from_select(session: Session, selection: Any) -> int:
         .from_select(list(COLUMNS), selection)
         .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
     )
-    # rowcount, kept on request (psycopg reports -1 otherwise): RETURNING would ship every
-    # new id of a million-member campaign back to Python.
-    result: Any = session.execute(stmt, execution_options={"preserve_rowcount": True})
-    return max(int(result.rowcount or 0), 0)
-
-
-def _inserted(session: Session, stmt: Any) -> int:
-    # RETURNING, not rowcount: psycopg reports -1 as the rowcount of these INSERTs.
-    return sum(1 for _ in session.execute(stmt))
-
-
-def _updated(session: Session, stmt: Any) -> int:
-    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
-    return int(result.rowcount or 0)
+    return affected(session, stmt)
 
 
 def _coupon_expiration(
@@ -434,14 +422,7 @@ def check_title(value: Any) -> str | None:
 
 
 def _campaign(session: Session, tenant_id: int, campaign_id: str) -> LoyaltyCampaign:
-    campaign = session.scalar(
-        select(LoyaltyCampaign).where(
-            LoyaltyCampaign.tenant_id == tenant_id, LoyaltyCampaign.campaign_id == campaign_id
-        )
-    )
-    if campaign is None:
-        raise NotFound(f"Campaign '{campaign_id}' not found")
-    return campaign
+    return campaign_service.get(session, tenant_id=tenant_id, campaign_id=campaign_id)
 
 
 def _push_body(campaign: LoyaltyCampaign, push: LoyaltyPush) -> dict[str, Any]:
@@ -473,7 +454,7 @@ def register_push(
     again only replaces its title (when one is given) and leaves the counter alone."""
     campaign = _campaign(session, tenant_id, campaign_id)
     now = clock.now()
-    inserted = _inserted(
+    inserted = affected(
         session,
         upsert(session, LoyaltyPush.__table__)
         .values(
@@ -484,8 +465,7 @@ def register_push(
             clicks=0,
             registered_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "campaign_pk", "push_id"])
-        .returning(LoyaltyPush.id),
+        .on_conflict_do_nothing(index_elements=["tenant_id", "campaign_pk", "push_id"]),
     )
     if inserted:
         stats_service.bump(
@@ -511,7 +491,7 @@ def click_push(
 ) -> dict[str, Any]:
     """Count one click on a registered push (atomic increment)."""
     campaign = _campaign(session, tenant_id, campaign_id)
-    updated = _updated(
+    updated = affected(
         session,
         update(LoyaltyPush)
         .where(

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from retailhub.errors import DomainError, NotFound
+from retailhub.errors import DomainError
 from retailhub.kit import clock
 from retailhub.kit.sql import upsert
+from retailhub.loyalty.campaign import service as campaign_service
 from retailhub.models import (
     LoyaltyAccount,
     LoyaltyCampaign,
@@ -67,14 +68,7 @@ METRICS = {
 
 
 def _campaign(session: Session, tenant_id: int, campaign_id: str) -> LoyaltyCampaign:
-    campaign = session.scalar(
-        select(LoyaltyCampaign).where(
-            LoyaltyCampaign.tenant_id == tenant_id, LoyaltyCampaign.campaign_id == campaign_id
-        )
-    )
-    if campaign is None:
-        raise NotFound(f"Campaign '{campaign_id}' not found")
-    return campaign
+    return campaign_service.get(session, tenant_id=tenant_id, campaign_id=campaign_id)
 
 
 def _state_ids(campaign: LoyaltyCampaign) -> list[str]:

@@ -11,6 +11,7 @@ from sqlalchemy import Table, exists, func, insert, literal, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from retailhub.kit.reactadmin import ListQuery
+from retailhub.kit.sql import affected
 from retailhub.models import LoyaltyAccount, LoyaltyWalletEntry
 
 W = LoyaltyWalletEntry
@@ -111,8 +112,7 @@ def insert_expiries(session: Session, *, tenant_id: int, now: datetime, lock: bo
         null(),
         literal(now, type_=W.created_at.type),
     ).where(*where)
-    result = session.execute(insert(ENTRIES).from_select(_COLUMNS, rows))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(session, insert(ENTRIES).from_select(_COLUMNS, rows))
 
 
 _COLUMNS = [
@@ -156,8 +156,7 @@ def insert_reversals(
         W.order_number,
         literal(now, type_=W.created_at.type),
     ).where(*where)
-    result = session.execute(insert(ENTRIES).from_select(_COLUMNS, rows))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(session, insert(ENTRIES).from_select(_COLUMNS, rows))
 
 
 def page(
