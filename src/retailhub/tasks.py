@@ -256,7 +256,12 @@ def claim_next(stale_after: timedelta) -> int | None:
             select(Job.id, Job.status, Job.locked_by)
             .where(
                 ((Job.status == "queued") & (Job.run_at <= now))
-                | ((Job.status == "running") & (Job.heartbeat_at < now - stale_after))
+                | (
+                    (Job.status == "running")
+                    & (Job.heartbeat_at < now - stale_after)
+                    # A job runs only once due, retaken or not (a running job was due).
+                    & (Job.run_at <= now)
+                )
             )
             .order_by(Job.run_at, Job.id)
             .limit(20)
