@@ -433,7 +433,9 @@ def test_concurrent_imports_of_the_same_keys_never_mix_or_double(
                 results[(entity, marker)] = api.wait_import(rid, timeout=60)
             for rid in posted:
                 assert wait_job_finished(dep, rid)["status"] == "succeeded"
-            wait_for(lambda: not unfinished_queue_jobs(dep), timeout=20, what="the queue to drain")
+            # Each batch of 100 orders queues one loyalty sync job (120 in the order round);
+            # on a loaded CI machine they take up to half a second each.
+            wait_for(lambda: not unfinished_queue_jobs(dep), timeout=120, what="the queue to drain")
             a, b = results[(entity, "A")], results[(entity, "B")]
             for marker, result in (("A", a), ("B", b)):
                 assert result["status"] == "succeeded", (entity, marker, result)
