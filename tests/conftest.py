@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.cashback import Operator, Publisher
 from tests.loyalty import Loyalty
 
 PG_ADMIN = os.environ.get(
@@ -55,6 +56,7 @@ def env(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         "RETAILHUB_SECRET_KEY": secrets.token_urlsafe(32),
         "RETAILHUB_WORKER_HEARTBEAT_SECONDS": "1",
         "RETAILHUB_WORKER_STALLED_SECONDS": "4",
+        "RETAILHUB_WEBHOOK_POLL_SECONDS": "0.1",
     }
     dbname = None
     if backend == "postgresql":
@@ -193,6 +195,57 @@ def loyalty(client: TestClient, tenant: Tenant) -> Loyalty:
 @pytest.fixture
 def other_loyalty(client: TestClient, other_tenant: Tenant) -> Loyalty:
     return Loyalty(client, other_tenant.creds)
+
+
+@pytest.fixture
+def publisher(client: TestClient, tenant: Tenant) -> Publisher:
+    """``tenant`` as a publisher of the cashback network."""
+    return Publisher(client, tenant.creds)
+
+
+@pytest.fixture
+def other_publisher(client: TestClient, other_tenant: Tenant) -> Publisher:
+    return Publisher(client, other_tenant.creds)
+
+
+@pytest.fixture(scope="session")
+def operator(client: TestClient) -> Operator:
+    """The operator API with a key of its own. The catalog is global: tests that write
+    stores use ids and names of their own."""
+    from retailhub.auth import api_keys
+    from retailhub.db import session_scope
+
+    with session_scope(write=True) as session:
+        _row, key = api_keys.create(session, kind=api_keys.OPERATOR, label="tests")
+    return Operator(client, key)
+
+
+@pytest.fixture(scope="module")
+def live_url(client: TestClient) -> Iterator[str]:
+    """The application served by uvicorn on a free port, in a thread of this process, for
+    tests that need real concurrent HTTP requests (its job runners are the ``client``'s)."""
+    import threading
+
+    import uvicorn
+
+    from retailhub.app import create_app
+    from tests.processes import free_port
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(), host="127.0.0.1", port=port, log_level="warning", backlog=512
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -9,16 +9,13 @@ are counted; on SQLite the write transaction (``BEGIN IMMEDIATE``) serializes th
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from retailhub.db import session_scope
@@ -26,33 +23,10 @@ from retailhub.loyalty.account import service as account_service
 from retailhub.loyalty.coupon import service as coupon_service
 from retailhub.models import LoyaltyCoupon, LoyaltyCouponLock, LoyaltyWalletEntry
 from tests.loyalty import API, Loyalty
-from tests.processes import free_port
 
 pytestmark = pytest.mark.timeout(180)
 
 CLIENTS = 50
-
-
-@pytest.fixture(scope="module")
-def live_url(client: TestClient) -> Iterator[str]:
-    """The application served by uvicorn on a free port (no job runners: not needed)."""
-    from retailhub.app import create_app
-
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(), host="127.0.0.1", port=port, log_level="warning", backlog=256
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise AssertionError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
 
 
 def account_pk(loyalty: Loyalty, account: str) -> int:

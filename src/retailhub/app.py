@@ -260,7 +260,40 @@ balance may go negative).
 """
 
 
-LOYALTY_PREFIXES = ("/loyalty-api/", "/auth-oauth2/")
+def _description() -> str:
+    from retailhub.cashback.catalog.docs import DOC as CATALOG
+    from retailhub.cashback.tracking.docs import DOC as TRACKING
+    from retailhub.webhooks.docs import DOC as WEBHOOKS
+
+    return DESCRIPTION + CASHBACK + CATALOG + TRACKING + WEBHOOKS
+
+
+CASHBACK = """
+## Cashback (Loyalize API compatible)
+
+Every operation of the Loyalize document, under `/cashback` (`GET v1/stores` is
+`GET /cashback/v1/stores`). Send the tenant's publisher key (`cashback_api_key` from
+`retailhub tenants create --json`) as `Authorization: <key>`, as Loyalize does, or as
+`Authorization: Bearer <key>`. A missing or wrong key → `401 {"status": 401, "error":
+"Unauthorized", "message": "API key is wrong."}`. Errors of the cashback, operator and
+webhook routes have that shape (`{status, error: reason phrase, message, field?}`); a bad
+parameter is `400` naming it.
+
+Lists answer Spring's page JSON with computed values (the document's examples contradict
+themselves): `totalPages` = ceil(`totalElements` / `size`) (0 when there is none), `last` =
+`number` ≥ `totalPages` - 1, `numberOfElements` = the elements on this page, `first`,
+`empty`, `pageable.offset` = `page` * `size`; `sort.sorted` tells whether the request asked
+for an order. `page` starts at 0; `size` is 1 to 1000 (default 20); outside those bounds the
+answer is `400`.
+
+The operator (whoever runs the installation) manages the catalog, networks, transactions and
+tenants' webhook endpoints under `/admin/api`, with an operator key from
+`retailhub operator-key create --json` sent as `Authorization: Bearer <key>`.
+"""
+
+
+# Families answering errors Spring's way: {status, error: reason phrase, message, field?}.
+SPRING_PREFIXES = ("/loyalty-api/", "/auth-oauth2/", "/cashback/", "/admin/api/", "/webhooks/")
 
 
 def _error(
@@ -271,9 +304,10 @@ def _error(
     headers: dict[str, str] | None = None,
     field: str | None = None,
 ) -> JSONResponse:
-    """One error body per API family. Listrak's envelope carries its own codes; the loyalty
-    API answers Spring's way, with the HTTP reason phrase as ``error``."""
-    if request.url.path.startswith(LOYALTY_PREFIXES):
+    """One error body per API family. Listrak's envelope carries its own codes; the loyalty,
+    cashback, operator and webhook APIs answer Spring's way, with the HTTP reason phrase as
+    ``error``."""
+    if request.url.path.startswith(SPRING_PREFIXES):
         body: dict[str, Any] = {
             "status": status,
             "error": HTTPStatus(status).phrase,
@@ -354,13 +388,17 @@ def create_app(
         try:
             yield
         finally:
+            from retailhub.cashback.tracking import clicks
+
+            # Clicks still queued are written before the process goes.
+            clicks.stop()
             if on_shutdown is not None:
                 on_shutdown()
 
     app = FastAPI(
         title="Retailhub",
         version=__version__,
-        description=DESCRIPTION,
+        description=_description(),
         lifespan=lifespan,
     )
     install_error_handlers(app)

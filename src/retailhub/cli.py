@@ -18,7 +18,11 @@ app = typer.Typer(help="Retailhub: retail data and loyalty platform.", no_args_i
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 loyalty_app = typer.Typer(help="Loyalty engine.", no_args_is_help=True)
+operator_key_app = typer.Typer(help="Operator API keys (/admin/api).", no_args_is_help=True)
+stores_app = typer.Typer(help="The cashback network's store catalog.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
+app.add_typer(operator_key_app, name="operator-key")
+app.add_typer(stores_app, name="stores")
 app.add_typer(db_app, name="db")
 app.add_typer(loyalty_app, name="loyalty")
 console = Console(stderr=True)
@@ -30,16 +34,35 @@ def _logging() -> None:
     )
 
 
+class _Runners:
+    """Background parts started together and stopped in reverse order."""
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts = parts
+
+    def start(self) -> None:
+        for part in self.parts:
+            part.start()
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            part.stop()
+
+
 def _start_workers() -> Any:
+    """The job runner of this database and the webhook dispatcher."""
+    from retailhub.webhooks.dispatcher import Dispatcher
+
     settings = get_settings()
     if settings.is_postgresql:
         from retailhub.worker.queue import BackgroundWorker
 
-        runner: Any = BackgroundWorker(settings)
+        jobs: Any = BackgroundWorker(settings)
     else:
         from retailhub.worker.local import LocalRunner
 
-        runner = LocalRunner()
+        jobs = LocalRunner()
+    runner = _Runners(jobs, Dispatcher())
     runner.start()
     return runner
 
@@ -76,6 +99,14 @@ def serve(
     no_file_servers: Annotated[
         bool, typer.Option("--no-file-servers", help="Run neither the SFTP nor the FTP server.")
     ] = False,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (with --no-workers and --no-file-servers: "
+            "an API node of a scaled-out deployment).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the API and the SFTP and FTP file drop, with the job workers in-process unless
     --no-workers."""
@@ -84,10 +115,25 @@ def serve(
     from retailhub import migrate
     from retailhub.app import create_app
 
+    if processes > 1 and not (no_workers and no_file_servers):
+        console.print("[red]--processes needs --no-workers and --no-file-servers[/red]")
+        raise typer.Exit(2)
     _logging()
     migrate.upgrade()
     _ensure_demo_tenant()
     tune_gc()
+    if processes > 1:
+        console.print(f"Retailhub API on http://{host}:{port}, {processes} processes")
+        uvicorn.run(
+            "retailhub.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            log_level="info",
+            access_log=False,
+        )
+        return
     runner: list[Any] = []
 
     def startup() -> None:
@@ -139,17 +185,19 @@ def worker() -> None:
         raise typer.Exit(2)
     from retailhub import migrate
     from retailhub.loyalty.tick import Ticker
+    from retailhub.webhooks.dispatcher import Dispatcher
     from retailhub.worker.queue import run_worker
 
     migrate.upgrade()
     tune_gc()
     # Time-driven loyalty work; every worker runs it, an advisory lock keeps them apart.
-    ticker = Ticker()
-    ticker.start()
+    # Webhook deliveries: every worker's dispatcher takes its own share of the due ones.
+    background = _Runners(Ticker(), Dispatcher())
+    background.start()
     try:
         run_worker(settings)
     finally:
-        ticker.stop()
+        background.stop()
 
 
 @tenants_app.command("create")
@@ -393,6 +441,42 @@ def _print_result(slug: str, import_id: str) -> int:
         )
     print(json.dumps(summary))
     return {"succeeded": 0, "failed": 1, "partially_failed": 3, "duplicate": 4}.get(status, 1)
+
+
+@operator_key_app.command("create")
+def operator_key_create(
+    label: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create an operator key for /admin/api (printed once; send it as a Bearer token)."""
+    from retailhub import migrate
+    from retailhub.auth import api_keys
+    from retailhub.db import session_scope
+
+    migrate.upgrade()
+    with session_scope(write=True) as session:
+        _row, key = api_keys.create(session, kind=api_keys.OPERATOR, label=label)
+    print(json.dumps({"operator_key": key}) if as_json else key)
+
+
+@stores_app.command("import")
+def stores_import(
+    file: Annotated[
+        Path,
+        typer.Argument(help="A JSON array of stores, or a CSV file.", exists=True, dir_okay=False),
+    ],
+) -> None:
+    """Upsert catalog stores by id from FILE (the document's store shape, plus tags, address
+    and alternativeContent); categories named there are created. Prints a JSON summary;
+    exit status 0 when every store was imported, 3 when some were rejected, 1 when none."""
+    from retailhub import migrate
+    from retailhub.cashback.catalog.importer import import_stores
+
+    migrate.upgrade()
+    summary = import_stores(file)
+    print(json.dumps(summary, indent=2))
+    if summary["rejected"]:
+        raise typer.Exit(1 if not summary["imported"] else 3)
 
 
 @db_app.command("upgrade")

@@ -56,6 +56,27 @@ class Settings(BaseSettings):
     # Accounts a previewCampaign returns as samples.
     loyalty_preview_samples: int = Field(default=10, ge=0, le=100)
 
+    # Cashback network.
+    # Base URL of this installation as shoppers' browsers reach it, for the tracking and
+    # logo links in catalog answers (empty: the URL the request came in on).
+    public_url: str = ""
+    # How long a process may answer catalog reads (stores, deals, search) from its cache;
+    # a catalog change made through this process clears it at once. 0: no cache.
+    cashback_cache_seconds: float = Field(default=10.0, ge=0)
+
+    # Webhooks (Standard Webhooks). Seconds between attempts of a delivery; the last
+    # number repeats until ``webhook_retry_hours`` have passed since the first attempt.
+    webhook_retry_schedule: list[float] = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+    webhook_retry_hours: float = Field(default=80.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    # An endpoint failing without a success for this long is disabled.
+    webhook_disable_after_hours: float = Field(default=120.0, gt=0)
+    # Concurrent deliveries per dispatcher process, and per endpoint.
+    webhook_concurrency: int = Field(default=32, ge=1)
+    webhook_endpoint_concurrency: int = Field(default=4, ge=1)
+    # How often an idle dispatcher looks for due deliveries.
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

@@ -32,9 +32,11 @@ from retailhub.imports.pipeline import Checked, Classified, Classifier, check_ch
 from retailhub.imports.service import FINISHED, RUN_IMPORT
 from retailhub.imports.writers import INSERTED, UNCHANGED, UPDATED, write_batch
 from retailhub.kit.runtime import tune_gc
+from retailhub.kit.timeutil import iso
 from retailhub.loyalty.account import sync as loyalty_sync
 from retailhub.models import ImportIssue, ImportJob, Job
 from retailhub.models.base import utcnow
+from retailhub.webhooks import events, outbox
 
 log = logging.getLogger(__name__)
 
@@ -327,6 +329,35 @@ def finish(session: Session, imp: ImportJob, *, failed_message: str | None = Non
         imp.status = "succeeded"
     imp.finished_at = utcnow()
     payload.discard(session, import_id=imp.id)
+    _notify_finished(session, imp)
+
+
+def _notify_finished(session: Session, imp: ImportJob) -> None:
+    """The IMPORT_FINISHED webhook, in the transaction that finishes the import. A tenant's
+    imports share one ordering key: their events arrive in the order they finished."""
+    outbox.emit(
+        session,
+        tenant_id=imp.tenant_id,
+        event_type=events.IMPORT_FINISHED,
+        data={
+            "importId": imp.id,
+            "entity": imp.entity,
+            "source": imp.source,
+            "fileName": imp.file_name,
+            "status": imp.status,
+            "message": imp.message,
+            "received": imp.received,
+            "inserted": imp.inserted,
+            "updated": imp.updated,
+            "unchanged": imp.unchanged,
+            "rejected": imp.rejected,
+            "duplicates": imp.duplicates,
+            "warnings": imp.warnings,
+            "createdAt": iso(imp.created_at),
+            "finishedAt": iso(imp.finished_at),
+        },
+        ordering_key=f"imports:{imp.tenant_id}",
+    )
 
 
 @tasks.on_final_failure(RUN_IMPORT)

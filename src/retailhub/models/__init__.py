@@ -1,6 +1,19 @@
 """Every table, one module each. Importing this package registers them all on ``Base``."""
 
+from retailhub.models.api_key import ApiKey
 from retailhub.models.base import Base
+from retailhub.models.cashback_category import CashbackCategory
+from retailhub.models.cashback_click import CashbackClick
+from retailhub.models.cashback_deal import CashbackDeal
+from retailhub.models.cashback_network import CashbackNetwork
+from retailhub.models.cashback_sku_detail import CashbackSkuDetail
+from retailhub.models.cashback_store import CashbackStore
+from retailhub.models.cashback_store_category import CashbackStoreCategory
+from retailhub.models.cashback_store_country import CashbackStoreCountry
+from retailhub.models.cashback_store_logo import CashbackStoreLogo
+from retailhub.models.cashback_store_tag import CashbackStoreTag
+from retailhub.models.cashback_transaction import CashbackTransaction
+from retailhub.models.cashback_transaction_change import CashbackTransactionChange
 from retailhub.models.credential import Credential
 from retailhub.models.customer import Customer
 from retailhub.models.file_mapping import FileMapping
@@ -28,9 +41,26 @@ from retailhub.models.rating_summary import RatingSummary
 from retailhub.models.review import Review
 from retailhub.models.ssh_key import SshKey
 from retailhub.models.tenant import Tenant
+from retailhub.models.webhook_attempt import WebhookAttempt
+from retailhub.models.webhook_delivery import WebhookDelivery
+from retailhub.models.webhook_endpoint import WebhookEndpoint
+from retailhub.models.webhook_event import WebhookEvent
 
 __all__ = [
+    "ApiKey",
     "Base",
+    "CashbackCategory",
+    "CashbackClick",
+    "CashbackDeal",
+    "CashbackNetwork",
+    "CashbackSkuDetail",
+    "CashbackStore",
+    "CashbackStoreCategory",
+    "CashbackStoreCountry",
+    "CashbackStoreLogo",
+    "CashbackStoreTag",
+    "CashbackTransaction",
+    "CashbackTransactionChange",
     "Credential",
     "Customer",
     "FileMapping",
@@ -58,4 +88,8 @@ __all__ = [
     "Review",
     "SshKey",
     "Tenant",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

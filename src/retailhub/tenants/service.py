@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from retailhub.auth import api_keys
 from retailhub.auth import service as auth_service
 from retailhub.errors import Conflict, DomainError, NotFound
 from retailhub.models import FileMapping, SshKey, Tenant
@@ -49,6 +50,9 @@ def create_tenant(session: Session, *, slug: str, name: str | None = None) -> di
         scopes=" ".join(auth_service.LOYALTY_ROLES),
         client_id=f"{slug}-loyalty-{secrets.token_hex(6)}",
     )
+    _key, cashback_key = api_keys.create(
+        session, kind=api_keys.PUBLISHER, tenant=tenant, label="created with the tenant"
+    )
     return {
         "tenant": tenant.slug,
         "tenant_id": tenant.id,
@@ -58,6 +62,9 @@ def create_tenant(session: Session, *, slug: str, name: str | None = None) -> di
         "sftp_password": sftp_password,
         "loyalty_client_id": loyalty.client_id,
         "loyalty_client_secret": loyalty_secret,
+        # The publisher key of the cashback API (and of the tenant's webhook routes).
+        "cashback_api_key": cashback_key,
+        "cashback_publisher_id": tenant.id,
     }
 
 

@@ -39,6 +39,7 @@ from retailhub.models import (
     LoyaltyPush,
 )
 from retailhub.models.base import UTCDateTime
+from retailhub.webhooks import events, outbox
 
 COUPON_EXPIRATION = "COUPON_EXPIRATION"
 SPECIFIC_TIME = "SPECIFIC_TIME"
@@ -51,6 +52,8 @@ TYPES = frozenset({MESSAGE, COUPON_EXPIRATION, DYNAMIC_JOIN, SPECIFIC_TIME})
 LATE_JOIN_MARGIN = timedelta(hours=1)
 PUSH_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,32}$")
 TITLE_MAX = 256
+# Notifications rendered and written as webhook events per round trip.
+WEBHOOK_CHUNK = 1000
 
 _N = LoyaltyNotification.__table__
 COLUMNS = (
@@ -125,13 +128,51 @@ def _template_columns(
 def insert_from_select(session: Session, selection: Any) -> int:
     """``INSERT … SELECT`` of notification rows (columns in ``COLUMNS`` order), skipping
     dedupe keys already produced; returns how many rows it inserted. The campaign engine
-    writes MESSAGE and DYNAMIC_JOIN notifications through it, set-based."""
+    writes MESSAGE and DYNAMIC_JOIN notifications through it, set-based.
+
+    When a tenant has an endpoint subscribed to LOYALTY_NOTIFICATION, the new rows' ids come
+    back (RETURNING) and each becomes a webhook event in this transaction; otherwise the
+    only extra cost is one read of the (small) webhook endpoints table."""
     stmt = (
         upsert(session, _N)
         .from_select(list(COLUMNS), selection)
         .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
     )
-    return affected(session, stmt)
+    listening = outbox.subscribed_tenants(session, events.LOYALTY_NOTIFICATION)
+    if not listening:
+        return affected(session, stmt)
+    rows = session.execute(stmt.returning(_N.c.id, _N.c.tenant_id)).all()
+    by_tenant: dict[int, list[int]] = {}
+    for notification_id, tenant_id in rows:
+        if tenant_id in listening:
+            by_tenant.setdefault(tenant_id, []).append(notification_id)
+    for tenant_id, ids in by_tenant.items():
+        _emit_webhooks(session, tenant_id, ids)
+    return len(rows)
+
+
+def _emit_webhooks(session: Session, tenant_id: int, ids: list[int]) -> None:
+    """LOYALTY_NOTIFICATION events for new notifications, each rendered as
+    ``GET /notifications`` lists it, a chunk at a time. Unordered: no ordering key."""
+    for start in range(0, len(ids), WEBHOOK_CHUNK):
+        chunk = ids[start : start + WEBHOOK_CHUNK]
+        found = session.execute(
+            select(LoyaltyNotification, LoyaltyAccount.account_id, LoyaltyCampaign.campaign_id)
+            .join(LoyaltyAccount, LoyaltyAccount.id == LoyaltyNotification.account_pk)
+            .outerjoin(LoyaltyCampaign, LoyaltyCampaign.id == LoyaltyNotification.campaign_pk)
+            .where(LoyaltyNotification.id.in_(chunk))
+            .order_by(LoyaltyNotification.id)
+        ).all()
+        coupons = _coupons(session, tenant_id, [row[0] for row in found])
+        outbox.emit_many(
+            session,
+            tenant_id=tenant_id,
+            event_type=events.LOYALTY_NOTIFICATION,
+            items=[_render(n, account, campaign, coupons) for n, account, campaign in found],
+        )
+        # The rows were only needed to render them: don't keep a million in the session.
+        for row in found:
+            session.expunge(row[0])
 
 
 def _coupon_expiration(

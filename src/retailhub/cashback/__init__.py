@@ -1,0 +1,1 @@
+"""The cashback network, compatible with the Loyalize API (under ``/cashback``)."""

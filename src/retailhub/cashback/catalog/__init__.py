@@ -1,0 +1,1 @@
+"""The global store catalog: stores, categories, deals; publisher reads and operator writes."""

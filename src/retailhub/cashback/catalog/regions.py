@@ -1,0 +1,52 @@
+"""Country codes the catalog accepts and the region acronyms the ``home`` filter expands.
+
+Data, not logic: ISO 3166-1 alpha-2 (officially assigned codes) and the members of each
+region as this network defines them (EU: the 27 member states; APAC: East, South-East and
+South Asia and Oceania; LATAM: Mexico, Central and South America and the Spanish-, French-
+and Portuguese-speaking Caribbean).
+"""
+
+from __future__ import annotations
+
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ISO_COUNTRIES = _codes(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+    VN VU WF WS YE YT ZA ZM ZW
+    """
+)
+
+# A store serving the whole world lists this instead of (or besides) countries.
+GLOBAL = "GLOBAL"
+# The ``home`` filter's "everything".
+ALL = "ALL"
+
+REGIONS: dict[str, frozenset[str]] = {
+    "EU": _codes(
+        """
+        AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE
+        """
+    ),
+    "APAC": _codes(
+        """
+        AU BD BN BT CN FJ FM HK ID IN JP KH KI KP KR LA LK MH MM MN MO MV MY NP NR NZ PG PH
+        PK PW SB SG TH TL TO TV TW VN VU WS
+        """
+    ),
+    "LATAM": _codes(
+        """
+        AR BO BR CL CO CR CU DO EC GF GP GT HN HT MF MQ MX NI PA PE PR PY SV UY VE BL
+        """
+    ),
+}

@@ -1,0 +1,1 @@
+"""Clicks, transactions and SKU details: tracking links, postbacks, the status lifecycle."""
