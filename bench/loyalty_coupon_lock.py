@@ -22,9 +22,6 @@ import argparse
 import os
 import random
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,11 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import orjson
 import psycopg
+from serverproc import BenchError, Server
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVER = ROOT / ".venv" / "bin" / "retailhub"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 API = "/loyalty-api/api"
 SEED = 20240611
@@ -52,82 +47,6 @@ SELECT count(*) FROM (
     HAVING c.used + count(*) > c.usage_limit
 ) AS over
 """
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """``retailhub serve`` (API only) as a child process, its output in a log file."""
-
-    def __init__(self, work: Path, database_url: str, lock_seconds: int) -> None:
-        self.port = free_port()
-        self.data_dir = work / "data"
-        self.log_path = work / "server.log"
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RETAILHUB_")}
-        env.update(
-            RETAILHUB_DATA_DIR=str(self.data_dir),
-            RETAILHUB_DATABASE_URL=database_url,
-            RETAILHUB_LOYALTY_COUPON_LOCK_SECONDS=str(lock_seconds),
-        )
-        self._env = env
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 90) -> None:
-        args = [str(SERVER), "serve", "--port", str(self.port), "--no-workers"]
-        args.append("--no-file-servers")
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                args, env=self._env, stdout=log, stderr=subprocess.STDOUT, cwd=self.log_path.parent
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise BenchError(f"the server exited ({self.proc.returncode}):\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError(f"no answer on /healthz after {timeout:.0f} s:\n{self.tail()}")
-            time.sleep(0.2)
-
-    def credentials(self) -> dict[str, str]:
-        creds: dict[str, str] = orjson.loads((self.data_dir / "demo-credentials.json").read_bytes())
-        return creds
-
-    def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def problems(self) -> list[str]:
-        if not self.log_path.exists():
-            return []
-        marks = (" ERROR ", " WARNING ", " CRITICAL ", "Traceback")
-        text = self.log_path.read_text(errors="replace")
-        return [line for line in text.splitlines() if any(m in line for m in marks)]
 
 
 # --- seeding -------------------------------------------------------------------------------
@@ -267,7 +186,11 @@ def token(base_url: str, creds: dict[str, str]) -> str:
 
 def run(args: argparse.Namespace, work: Path, database_url: str) -> int:
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    server = Server(work, database_url, args.lock_seconds)
+    server = Server(
+        work,
+        database_url,
+        env={"RETAILHUB_LOYALTY_COUPON_LOCK_SECONDS": str(args.lock_seconds)},
+    )
     try:
         server.start()
         creds = server.credentials()
