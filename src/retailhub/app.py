@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from retailhub import __version__
-from retailhub.api import router
+from retailhub.api import ROUTERS
 from retailhub.config import get_settings
 from retailhub.errors import DomainError
 
@@ -412,10 +412,12 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Total-Count", "Content-Range"],
         )
-    app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    for router in ROUTERS:
+        app.include_router(router)
 
     return app

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # How long a process may answer catalog reads (stores, deals, search) from its cache;
     # a catalog change made through this process clears it at once. 0: no cache.
     cashback_cache_seconds: float = Field(default=10.0, ge=0)
+    # How long a process trusts an API key (publisher or operator) it has found valid
+    # before it reads the key again; a key revoked elsewhere stops working within this
+    # time. 0: every request reads it.
+    api_key_cache_seconds: float = Field(default=60.0, ge=0)
 
     # Webhooks (Standard Webhooks). Seconds between attempts of a delivery; the last
     # number repeats until ``webhook_retry_hours`` have passed since the first attempt.

@@ -25,12 +25,13 @@ class PageRequest:
         return self.page * self.size
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=0, description="Page number starting from 0.")] = 0,
     size: Annotated[
         int, Query(ge=1, le=MAX_SIZE, description="Results per page (up to 1,000).")
     ] = 20,
 ) -> PageRequest:
+    # async: a plain function needs no worker thread (FastAPI runs sync dependencies in one).
     return PageRequest(page=page, size=size)
 
 

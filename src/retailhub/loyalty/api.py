@@ -12,8 +12,7 @@ from retailhub.loyalty.notification.endpoints import router as notification_rout
 from retailhub.loyalty.stats.endpoints import router as stats_router
 from retailhub.loyalty.wallet.endpoints import router as wallet_router
 
-router = APIRouter()
-for sub in (
+ROUTERS: tuple[APIRouter, ...] = (
     account_router,
     campaign_router,
     coupon_router,
@@ -21,5 +20,4 @@ for sub in (
     event_router,
     notification_router,
     stats_router,
-):
-    router.include_router(sub)
+)

@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from retailhub.cashback.catalog import search
 from retailhub.config import get_settings
 
 T = TypeVar("T")
@@ -28,29 +30,56 @@ _lock = threading.Lock()
 _entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 
 
+_MISSING = object()
+
+
+def _lookup(key: Hashable) -> Any:
+    now = time.monotonic()
+    with _lock:
+        hit = _entries.get(key)
+        if hit is None or hit[0] <= now:
+            return _MISSING
+        _entries.move_to_end(key)
+        return hit[1]
+
+
+def _store(key: Hashable, value: Any, ttl: float) -> None:
+    with _lock:
+        _entries[key] = (time.monotonic() + ttl, value)
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+
+
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
     """The answer for ``key``, computed at most once per TTL (least recently used evicted)."""
     ttl = get_settings().cashback_cache_seconds
     if ttl <= 0:
         return compute()
-    now = time.monotonic()
-    with _lock:
-        hit = _entries.get(key)
-        if hit is not None and hit[0] > now:
-            _entries.move_to_end(key)
-            return hit[1]  # type: ignore[no-any-return]
-    value = compute()
-    with _lock:
-        _entries[key] = (now + ttl, value)
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
-    return value
+    value = _lookup(key)
+    if value is _MISSING:
+        value = compute()
+        _store(key, value, ttl)
+    return value  # type: ignore[no-any-return]
+
+
+async def cached_async(key: Hashable, compute: Callable[[], T]) -> T:
+    """``cached`` for an async endpoint: a hit is answered on the event loop; a miss is
+    computed in a worker thread (it reads the database)."""
+    ttl = get_settings().cashback_cache_seconds
+    if ttl <= 0:
+        return await run_in_threadpool(compute)
+    value = _lookup(key)
+    if value is _MISSING:
+        value = await run_in_threadpool(compute)
+        _store(key, value, ttl)
+    return value  # type: ignore[no-any-return]
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
+    search.index.invalidate()
 
 
 def changed(session: Session) -> None:

@@ -13,8 +13,8 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from retailhub.cashback.auth import PublisherDep
-from retailhub.cashback.catalog import repository, views
-from retailhub.cashback.catalog.cache import cached
+from retailhub.cashback.catalog import repository, search, views
+from retailhub.cashback.catalog.cache import cached, cached_async
 from retailhub.cashback.catalog.regions import ALL, GLOBAL, ISO_COUNTRIES, REGIONS
 from retailhub.cashback.catalog.repository import DealFilter, StoreFilter
 from retailhub.cashback.catalog.schemas import DEAL_TYPES, TAGS
@@ -145,7 +145,7 @@ def get_categories(_publisher: PublisherDep) -> Any:
 
 
 @router.get("/cashback/v1/stores/search", operation_id="searchStores")
-def search_stores(
+async def search_stores(
     request: Request,
     publisher: PublisherDep,
     page: PageDep,
@@ -158,14 +158,26 @@ def search_stores(
     if not term:
         raise _bad("term", "a search term is required")
     served = parse_countries(countries)
-
-    def load() -> list[dict[str, Any]]:
-        with session_scope() as session:
-            return repository.search_stores(session, term, served, page)
-
-    rows = cached(("search", term.lower(), served, page), load)
     link = links(request, publisher)
-    return [views.store_summary(row, link) for row in rows]
+    key = (term.lower(), served, page)
+
+    def render() -> bytes:
+        def load() -> list[dict[str, Any]]:
+            # From memory when this process has the index (see ``search``), else the database.
+            snapshot = search.index.snapshot() if get_settings().cashback_cache_seconds else None
+            with session_scope() as session:
+                if snapshot is None:
+                    return repository.search_stores(session, term, served, page)
+                ids = snapshot.search(term.lower(), served, page.offset + page.size)
+                return repository.store_summaries(session, ids[page.offset :])
+
+        rows = cached(("search", *key), load)
+        return orjson.dumps([views.store_summary(row, link) for row in rows])
+
+    # The answer as sent, per publisher (its links differ): a repeated search is answered
+    # without a worker thread or a database read.
+    body = await cached_async(("search-body", link, *key), render)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/cashback/v1/stores", operation_id="getStores")

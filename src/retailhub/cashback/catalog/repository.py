@@ -249,10 +249,15 @@ def search_stores(
         .offset(page.offset)
         .limit(page.size)
     )
-    order = {row.id: n for n, row in enumerate(session.execute(chosen))}
-    if not order:
+    return store_summaries(session, [row.id for row in session.execute(chosen)])
+
+
+def store_summaries(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """The search's rows of the stores ``ids``, in that order."""
+    if not ids:
         return []
-    rows = session.execute(_with_logo(*_SUMMARY).where(S.id.in_(list(order)))).mappings()
+    order = {store_id: n for n, store_id in enumerate(ids)}
+    rows = session.execute(_with_logo(*_SUMMARY).where(S.id.in_(ids))).mappings()
     return sorted((dict(row) for row in rows), key=lambda row: order[row["id"]])
 
 
