@@ -198,7 +198,7 @@ def test_snapshot_search_matches_the_ranking_rules() -> None:
         for i in rng.sample(range(1, 10_000), 400)
     ]
     snapshot = search.Snapshot.build(
-        (), [(i, name.lower(), text.lower(), offered) for i, name, text, offered in stores]
+        (), [(i, name.lower(), text.lower(), offered) for i, name, text, offered in stores], {}
     )
     checked = 0
     for term in [

@@ -165,11 +165,11 @@ async def search_stores(
         def load() -> list[dict[str, Any]]:
             # From memory when this process has the index (see ``search``), else the database.
             snapshot = search.index.snapshot() if get_settings().cashback_cache_seconds else None
-            with session_scope() as session:
-                if snapshot is None:
+            if snapshot is None:
+                with session_scope() as session:
                     return repository.search_stores(session, term, served, page)
-                ids = snapshot.search(term.lower(), served, page.offset + page.size)
-                return repository.store_summaries(session, ids[page.offset :])
+            ids = snapshot.search(term.lower(), served, page.offset + page.size)
+            return [snapshot.summaries[store_id] for store_id in ids[page.offset :]]
 
         rows = cached(("search", *key), load)
         return orjson.dumps([views.store_summary(row, link) for row in rows])

@@ -252,6 +252,21 @@ def search_stores(
     return store_summaries(session, [row.id for row in session.execute(chosen)])
 
 
+def searchable_stores(session: Session) -> list[dict[str, Any]]:
+    """Every active store's search row, with its lower-cased name and description (the
+    in-memory search index, ``search``)."""
+    query = _with_logo(*_SUMMARY, S.name_key, S.search_text).where(S.active.is_(True))
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def catalog_version(session: Session) -> tuple[Any, ...]:
+    """Changes whenever a store or a logo is written (stores are never deleted, only made
+    inactive; a logo is replaced or deleted)."""
+    stores = select(func.count(), func.max(S.updated_at)).select_from(S)
+    logos = select(func.count(), func.max(CashbackStoreLogo.updated_at))
+    return (*session.execute(stores).one(), *session.execute(logos).one())
+
+
 def store_summaries(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     """The search's rows of the stores ``ids``, in that order."""
     if not ids:

@@ -4,7 +4,7 @@ Search is a substring match, ranked (the name equal to the term, then starting w
 then containing it, then the description only; ties by the lower-cased name, then id). A
 database answers it with trigram indexes in milliseconds, which under fifty concurrent
 clients is the whole budget of the request. The texts of even a large catalog are a few
-megabytes, so each process keeps them in rank-tie order:
+megabytes, so each process keeps them in rank-tie order, with each store's answer row:
 
 - the names sorted, so equal and prefix matches are one binary search and a short walk;
 - for terms of three characters or more, SQLite FTS5 trigram indexes of the names and the
@@ -21,10 +21,10 @@ for about a second and a half; until it is there, searches go to the database
 (``repository.search_stores``, which gives the same results), so no request waits for it. It
 is as fresh as the catalog cache (``cashback_cache_seconds``): a catalog write made through
 this process sends searches back to the database until a new snapshot holds it; otherwise,
-once that many seconds have passed, a background thread compares the catalog's version (its
-number of stores and latest change) and reads the texts again if it moved, while searches
-go on with the snapshot they have. With the cache off (``cashback_cache_seconds=0``) every
-search goes to the database.
+once that many seconds have passed, a background thread compares the catalog's version (the
+count and latest change of its stores and of their logos) and reads the stores again if it
+moved, while searches go on with the snapshot they have. With the cache off
+(``cashback_cache_seconds=0``) every search goes to the database.
 """
 
 from __future__ import annotations
@@ -38,13 +38,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from retailhub.cashback.catalog import repository
 from retailhub.cashback.catalog.regions import GLOBAL
 from retailhub.config import get_settings
 from retailhub.db import session_scope
-from retailhub.models import CashbackStore as S
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +99,16 @@ class Snapshot:
     texts_joined: str
     text_starts: list[int]
     trigrams: _Trigrams
+    # The search's answer rows by store id (``repository.store_summaries``).
+    summaries: dict[int, dict[str, Any]]
 
     @classmethod
-    def build(cls, version: tuple[Any, ...], rows: list[tuple[int, str, str, Any]]) -> Snapshot:
+    def build(
+        cls,
+        version: tuple[Any, ...],
+        rows: list[tuple[int, str, str, Any]],
+        summaries: dict[int, dict[str, Any]],
+    ) -> Snapshot:
         rows.sort(key=lambda row: (row[1], row[0]))
         keys = [row[1] for row in rows]
         texts = [row[2] or "" for row in rows]
@@ -117,6 +123,7 @@ class Snapshot:
             texts_joined=_joined(texts),
             text_starts=_starts(texts),
             trigrams=_Trigrams(keys, texts),
+            summaries=summaries,
         )
 
     def search(self, term: str, countries: tuple[str, ...], wanted: int) -> list[int]:
@@ -188,17 +195,13 @@ def _served(countries: tuple[str, ...]) -> Any:
     return None
 
 
-def _version(session: Session) -> tuple[Any, ...]:
-    row = session.execute(select(func.count(), func.max(S.updated_at)).select_from(S)).one()
-    return tuple(row)
-
-
 def _load(session: Session) -> Snapshot:
-    version = _version(session)
-    rows = session.execute(
-        select(S.id, S.name_key, S.search_text, S.countries).where(S.active.is_(True))
-    ).all()
-    return Snapshot.build(version, [tuple(row) for row in rows])
+    version = repository.catalog_version(session)
+    rows = repository.searchable_stores(session)
+    texts = [
+        (row["id"], row.pop("name_key"), row.pop("search_text"), row["countries"]) for row in rows
+    ]
+    return Snapshot.build(version, texts, {row["id"]: row for row in rows})
 
 
 class Index:
@@ -251,7 +254,7 @@ class Index:
             unchanged = (
                 current is not None
                 and self._built_generation == generation
-                and _version(session) == current.version
+                and repository.catalog_version(session) == current.version
             )
             if unchanged:
                 assert current is not None
