@@ -33,7 +33,11 @@ Choices where the Loyalize document is silent:
 - **Caching.** Each API process keeps publisher catalog answers for
   `RETAILHUB_CASHBACK_CACHE_SECONDS` (default 10 s). A change made through the same process
   clears its cache at once; other processes (other API nodes, `retailhub stores import`)
-  show it within that many seconds.
+  show it within that many seconds. Store search runs on an in-memory index of each
+  process with the same freshness (and the same results as the database's search, which
+  answers while the index is being built); with the setting at 0 every search goes to the
+  database. A valid API key is trusted by a process for `RETAILHUB_API_KEY_CACHE_SECONDS`
+  (default 60 s) before it is read again.
 - **Operator API** (`/admin/api`, operator key). Stores: `POST /stores` (id generated unless
   given; 409 when taken), `PUT /stores/{id}` (create or replace), `PATCH /stores/{id}`
   (given top-level fields replace the stored ones), `DELETE /stores/{id}` (soft removal:
