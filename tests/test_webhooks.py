@@ -362,6 +362,27 @@ def test_retries_end_in_failed_then_a_replay_delivers_with_the_same_id(
     assert response.status_code == 400 and response.json()["field"] == "status"
 
 
+def test_a_delivery_failed_for_good_stops_holding_back_its_ordering_key(
+    publisher: Publisher, receiver: Receiver, clock: Any
+) -> None:
+    endpoint = register(publisher, receiver)
+    receiver.status = 500
+    [first] = emit(publisher.tenant_id, key="order:9")
+    wait_for(lambda: receiver.ids() == [first])
+    [second] = emit(publisher.tenant_id, key="order:9")
+    settle()
+    # The second waits behind the first, which is still being retried.
+    assert receiver.ids() == [first]
+    clock.shift(timedelta(hours=81))
+    wait_for(lambda: deliveries(publisher, endpoint["id"], status="failed"))
+    receiver.status = 200
+    wait_for(lambda: second in receiver.ids())
+    assert receiver.ids() == [first, first, second]
+    [failed] = deliveries(publisher, endpoint["id"], status="failed")
+    [delivered] = wait_for(lambda: deliveries(publisher, endpoint["id"], status="delivered"))
+    assert (failed["msgId"], delivered["msgId"]) == (first, second)
+
+
 def test_a_failing_endpoint_is_disabled_and_resumes_when_enabled(
     publisher: Publisher, receiver: Receiver, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -421,3 +421,16 @@ def create_app(
         app.include_router(router)
 
     return app
+
+
+def create_api_process_app() -> FastAPI:
+    """The app of one of ``serve --processes N``'s API processes (uvicorn starts each one
+    and calls this factory in it). Each tunes its own garbage collector, as ``serve`` does
+    for its single process: with CPython's default thresholds, a process holding the store
+    search index (tens of thousands of rows) pauses for a full collection every few thousand
+    requests, and those pauses are the slowest percentile of every endpoint."""
+    from retailhub.kit.runtime import tune_gc
+
+    app = create_app()
+    tune_gc()
+    return app

@@ -125,7 +125,7 @@ def serve(
     if processes > 1:
         console.print(f"Retailhub API on http://{host}:{port}, {processes} processes")
         uvicorn.run(
-            "retailhub.app:create_app",
+            "retailhub.app:create_api_process_app",
             factory=True,
             host=host,
             port=port,
