@@ -33,7 +33,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.conftest import PG_ADMIN
-from tests.processes import Deployment, Proc, wait_for
+from tests.processes import Deployment, Proc, Server, free_port, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -605,3 +605,64 @@ def test_killed_process_mid_file_import_resumes_exactly_once(
         report = (root / "results" / f"{name}.result.csv").read_text()
         assert f"# import: {import_id}" in report and f"# rejected: {bad}" in report
         assert not list((dep.data_dir / "spool").glob("*/*")), "the spool was not emptied"
+
+
+# -- 6. an API node of several processes -------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_an_api_node_of_two_processes_serves_the_cashback_api(deployment: Deployment) -> None:
+    """``serve --no-workers --no-file-servers --processes 2``: both processes answer on one
+    port; clicks through either are committed before their 302; search finds a store the
+    operator just wrote through either."""
+    dep = deployment
+    port = free_port()
+    args = ["serve", "--port", str(port), "--no-workers", "--no-file-servers", "--processes", "2"]
+    server = Server(dep.spawn("serve", *args), port, 0, 0)
+    with dep.logs_on_failure():
+        server.wait_healthy(timeout=60)
+        wait_for(lambda: len(child_pids(server.proc.pid)) >= 2, timeout=30, what="two processes")
+        creds = demo_creds(dep)
+        made = dep.cli("operator-key", "create", "--json")
+        assert made.returncode == 0, made.stderr
+        operator_key = first_json_object(made.stdout)["operator_key"]
+        store = {
+            "name": "Twin Process Outfitters",
+            "url": "https://twin.example/?click={clickId}",
+            "description": "tents and stoves",
+            "commission": {"value": "3", "format": "%"},
+            "countries": ["US"],
+        }
+        put = httpx.put(
+            f"{server.base_url}/admin/api/stores/501",
+            json=store,
+            headers={"Authorization": f"Bearer {operator_key}"},
+        )
+        assert put.status_code == 201, put.text
+
+        def redirect(n: int) -> str:
+            # A new connection each: the kernel spreads them over the processes.
+            response = httpx.get(
+                f"{server.base_url}/cashback/v1/stores/501/tracking",
+                params={"cid": creds["cashback_publisher_id"], "cp": f"shopper-{n}"},
+            )
+            assert response.status_code == 302, response.text
+            return response.headers["location"]
+
+        with ThreadPoolExecutor(8) as pool:
+            locations = list(pool.map(redirect, range(40)))
+        assert all(loc.startswith("https://twin.example/?click=") for loc in locations)
+        clicks = {loc.rsplit("=", 1)[1] for loc in locations}
+        assert len(clicks) == 40
+        stored = dep.sql("SELECT id FROM cashback_clicks WHERE store_id = ?", 501)
+        assert {row[0] for row in stored} == clicks
+
+        headers = {"Authorization": creds["cashback_api_key"]}
+        for _ in range(6):
+            found = httpx.get(
+                f"{server.base_url}/cashback/v1/stores/search",
+                params={"term": "stove"},
+                headers=headers,
+            )
+            assert found.status_code == 200, found.text
+            assert [s["id"] for s in found.json()] == [501]
