@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from retailhub.imports.entities import EntitySpec
 from retailhub.imports.issues import Issue
+from retailhub.kit.sql import insert_rows, raw_connection, sqlite_value
 from retailhub.models import OrderItem
 
 Key = tuple[Any, ...]
@@ -45,23 +46,8 @@ class Prepared:
     outcome: str | Issue | None = None
 
 
-def _raw(session: Session) -> Any:
-    """The psycopg connection under the session (for COPY and executemany)."""
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    return raw
-
-
 def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def upsert_rows(
@@ -135,7 +121,7 @@ def _pg_existing_hashes(
     arrays = [[row[i] for row in rows] for i in range(1, nkey)]
     keys = ", ".join(key_columns)
     unnest = ", ".join("%s::text[]" for _ in key_columns)
-    with _raw(session).cursor() as cur:
+    with raw_connection(session).cursor() as cur:
         cur.execute(
             f"SELECT {keys}, content_hash FROM {table} "
             f"WHERE tenant_id = %s AND ({keys}) IN (SELECT * FROM unnest({unnest}))",
@@ -148,7 +134,7 @@ def _copy_rows(
     session: Session, table: str, cols: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
     statement = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
-    with _raw(session).cursor() as cur, cur.copy(statement) as copy:
+    with raw_connection(session).cursor() as cur, cur.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -165,13 +151,13 @@ def _pg_staged_upsert(
     stage = f"_stage_{table}"
     col_list = ", ".join(cols)
     keys = ", ".join(key_columns)
-    with _raw(session).cursor() as cur:
+    with raw_connection(session).cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
             f"SELECT {col_list} FROM {table} WITH NO DATA"
         )
     _copy_rows(session, stage, cols, rows)
-    with _raw(session).cursor() as cur:
+    with raw_connection(session).cursor() as cur:
         cur.execute(
             f"INSERT INTO {table} AS t ({col_list}) SELECT {col_list} FROM {stage} "
             f"ORDER BY {keys} "
@@ -205,7 +191,7 @@ def _sqlite_upsert(
         if stored == row[hash_pos]:
             continue
         result[key] = INSERTED if stored is None else UPDATED
-        todo.append(tuple(_sqlite_value(v) for v in row))
+        todo.append(tuple(sqlite_value(v) for v in row))
     if todo:
         placeholders = ", ".join("?" for _ in cols)
         session.connection().exec_driver_sql(
@@ -294,7 +280,7 @@ def _replace_order_items(
     numbers = [it.key[0] for it in replaced]
     _lock_order_items(session, tenant_id)
     if _is_pg(session):
-        with _raw(session).cursor() as cur:
+        with raw_connection(session).cursor() as cur:
             cur.execute(
                 "DELETE FROM order_items WHERE tenant_id = %s AND order_number = ANY(%s)",
                 (tenant_id, numbers),
@@ -332,7 +318,7 @@ def _replace_order_items(
         "data",
         "created_at",
     ]
-    _plain_insert(session, "order_items", cols, rows)
+    insert_rows(session, "order_items", cols, rows)
 
 
 # Writers of a tenant's order items take turns (PostgreSQL; SQLite has one writer anyway):
@@ -388,11 +374,11 @@ def _write_order_items(
             f"AND line_no = {mark}"
         )
         if _is_pg(session):
-            with _raw(session).cursor() as cur:
+            with raw_connection(session).cursor() as cur:
                 cur.executemany(sql, updates)
         else:
             session.connection().exec_driver_sql(
-                sql, [tuple(_sqlite_value(v) for v in row) for row in updates]
+                sql, [tuple(sqlite_value(v) for v in row) for row in updates]
             )
     cols = [
         "tenant_id",
@@ -405,7 +391,7 @@ def _write_order_items(
         "content_hash",
         "created_at",
     ]
-    _plain_insert(session, "order_items", cols, inserts)
+    insert_rows(session, "order_items", cols, inserts)
 
 
 def _order_lines(
@@ -415,7 +401,7 @@ def _order_lines(
     order."""
     rows: list[tuple[str, str, int, str | None]] = []
     if _is_pg(session):
-        with _raw(session).cursor() as cur:
+        with raw_connection(session).cursor() as cur:
             cur.execute(
                 "SELECT order_number, sku, line_no, content_hash FROM order_items "
                 "WHERE tenant_id = %s AND order_number = ANY(%s) ORDER BY order_number, line_no",
@@ -435,27 +421,6 @@ def _order_lines(
             )
         )
     return rows
-
-
-def _plain_insert(
-    session: Session, table: str, cols: list[str], rows: Iterable[tuple[Any, ...]]
-) -> None:
-    rows = list(rows)
-    if not rows:
-        return
-    if _is_pg(session):
-        with (
-            _raw(session).cursor() as cur,
-            cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in cols)
-        session.connection().exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",
-            [tuple(_sqlite_value(v) for v in row) for row in rows],
-        )
 
 
 def _write_rating_summaries(
@@ -595,9 +560,9 @@ def _write_customers(
         names = [*cols, "customer_number", "email", "data", "content_hash", "updated_at"]
         sql = f"UPDATE customers SET {', '.join(f'{c} = {mark}' for c in names)} WHERE id = {mark}"
         ordered = sorted(updates, key=lambda r: r[-1])
-        params = ordered if pg else [tuple(_sqlite_value(v) for v in row) for row in ordered]
+        params = ordered if pg else [tuple(sqlite_value(v) for v in row) for row in ordered]
         if pg:
-            with _raw(session).cursor() as cur:
+            with raw_connection(session).cursor() as cur:
                 cur.executemany(sql, params)
         else:
             conn.exec_driver_sql(sql, params)
@@ -612,7 +577,7 @@ def _write_customers(
             "created_at",
             "updated_at",
         ]
-        _plain_insert(session, "customers", all_cols, inserts)
+        insert_rows(session, "customers", all_cols, inserts)
     if later:
         _write_customers(session, spec, tenant_id, later, now)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from retailhub.cashback.catalog import search
 from retailhub.config import get_settings
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 MAX_ENTRIES = 4096
 _DIRTY = "retailhub_catalog_changed"
 
@@ -61,6 +63,35 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
         value = compute()
         _store(key, value, ttl)
     return value  # type: ignore[no-any-return]
+
+
+def cached_many(
+    kind: str,
+    keys: Iterable[K],
+    load: Callable[[list[K]], dict[K, V]],
+    *,
+    remember_missing: bool = True,
+) -> dict[K, V | None]:
+    """Values for many keys of one ``kind``: the cached ones, the others by one call of
+    ``load`` (a key it does not answer is None, and remembered as such unless
+    ``remember_missing`` is false)."""
+    ttl = get_settings().cashback_cache_seconds
+    found: dict[K, V | None] = {}
+    missing: list[K] = []
+    for key in keys:
+        value = _lookup((kind, key)) if ttl > 0 else _MISSING
+        if value is _MISSING:
+            missing.append(key)
+        else:
+            found[key] = cast("V | None", value)
+    if missing:
+        loaded = load(missing)
+        for key in missing:
+            value = loaded.get(key)
+            found[key] = value
+            if ttl > 0 and (value is not None or remember_missing):
+                _store((kind, key), value, ttl)
+    return found
 
 
 async def cached_async(key: Hashable, compute: Callable[[], T]) -> T:

@@ -4,8 +4,10 @@ The tracking redirect is the network's hottest path: every shopper's click write
 the 302 may only be sent once that row is committed. One commit per click would make the
 commit latency the ceiling of the whole network, so each process has one writer thread that
 takes every click queued while its previous batch committed (up to ``BATCH``), checks the
-batch's publishers, stores and deals with one query each, inserts the valid clicks in one
-statement and commits once. Each request's future is then settled on its event loop with
+batch's publishers, stores and deals (from the catalog cache, the ones it lacks with one
+query each), inserts the valid clicks in one statement (``COPY`` on PostgreSQL) and commits
+once. A store removed or changed through another process is seen within the catalog
+cache's time, as catalog reads see it. Each request's future is then settled on its event loop with
 the URL to redirect to, or the error that refused the click.
 """
 
@@ -22,11 +24,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from retailhub.cashback.catalog.cache import cached_many
 from retailhub.db import session_scope
 from retailhub.errors import DomainError, NotFound
+from retailhub.kit.sql import insert_rows
 from retailhub.models import CashbackClick, CashbackDeal, CashbackStore, Tenant
 
 log = logging.getLogger(__name__)
@@ -57,16 +61,17 @@ class PendingClick:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[str]
 
-    def row(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "tenant_id": self.tenant_id,
-            "store_id": self.store_id,
-            "deal_id": self.deal_id,
-            "shopper_id": self.shopper_id,
-            "sid": self.sid,
-            "click_date": self.click_date,
-        }
+    def row(self) -> tuple[Any, ...]:
+        """The values of ``_COLUMNS``."""
+        return (
+            self.id,
+            self.tenant_id,
+            self.store_id,
+            self.deal_id,
+            self.shopper_id,
+            self.sid,
+            self.click_date,
+        )
 
 
 def _settle(future: asyncio.Future[str], outcome: str | BaseException) -> None:
@@ -86,40 +91,62 @@ def _notify(click: PendingClick, outcome: str | BaseException) -> None:
 
 def _check(
     click: PendingClick,
-    tenants: set[int],
-    stores: dict[int, str],
-    deals: set[tuple[int, int]],
+    tenants: dict[int, bool | None],
+    stores: dict[int, str | None],
+    deals: dict[int, int | None],
 ) -> str | DomainError:
     """The redirect URL of a click, or why it is refused."""
-    if click.tenant_id not in tenants:
+    if not tenants.get(click.tenant_id):
         return NotFound(f"cid: no publisher has id {click.tenant_id}", field="cid")
     url = stores.get(click.store_id)
     if url is None:
         return NotFound(f"Store {click.store_id} not found")
-    if click.deal_id is not None and (click.deal_id, click.store_id) not in deals:
+    if click.deal_id is not None and deals.get(click.deal_id) != click.store_id:
         return NotFound(
             f"dealId: store {click.store_id} has no deal {click.deal_id}", field="dealId"
         )
     return landing_url(url, click.id)
 
 
-def _write(session: Session, batch: list[PendingClick]) -> list[str | DomainError]:
-    tenant_ids = {c.tenant_id for c in batch}
-    store_ids = {c.store_id for c in batch}
-    deal_ids = {c.deal_id for c in batch if c.deal_id is not None}
-    tenants = set(session.scalars(select(Tenant.id).where(Tenant.id.in_(tenant_ids))))
+_COLUMNS = ("id", "tenant_id", "store_id", "deal_id", "shopper_id", "sid", "click_date")
+
+
+def _publishers(session: Session, ids: list[int]) -> dict[int, bool]:
+    return {i: True for i in session.scalars(select(Tenant.id).where(Tenant.id.in_(ids)))}
+
+
+def _store_urls(session: Session, ids: list[int]) -> dict[int, str]:
     active = select(CashbackStore.id, CashbackStore.url).where(
-        CashbackStore.id.in_(store_ids), CashbackStore.active.is_(True)
+        CashbackStore.id.in_(ids), CashbackStore.active.is_(True)
     )
-    stores = {store_id: url for store_id, url in session.execute(active)}
-    deals: set[tuple[int, int]] = set()
-    if deal_ids:
-        query = select(CashbackDeal.id, CashbackDeal.store_id).where(CashbackDeal.id.in_(deal_ids))
-        deals = {(deal_id, store_id) for deal_id, store_id in session.execute(query)}
+    return {store_id: url for store_id, url in session.execute(active)}
+
+
+def _deal_stores(session: Session, ids: list[int]) -> dict[int, int]:
+    query = select(CashbackDeal.id, CashbackDeal.store_id).where(CashbackDeal.id.in_(ids))
+    return {deal_id: store_id for deal_id, store_id in session.execute(query)}
+
+
+def _write(session: Session, batch: list[PendingClick]) -> list[str | DomainError]:
+    # The catalog cache answers for publishers, stores and deals seen lately (a publisher
+    # only once found: a new tenant's first clicks must not meet a remembered "unknown").
+    tenants = cached_many(
+        "click-publisher",
+        {c.tenant_id for c in batch},
+        lambda ids: _publishers(session, ids),
+        remember_missing=False,
+    )
+    stores = cached_many(
+        "click-store", {c.store_id for c in batch}, lambda ids: _store_urls(session, ids)
+    )
+    deals = cached_many(
+        "click-deal",
+        {c.deal_id for c in batch if c.deal_id is not None},
+        lambda ids: _deal_stores(session, ids),
+    )
     outcomes = [_check(c, tenants, stores, deals) for c in batch]
     rows = [c.row() for c, o in zip(batch, outcomes, strict=True) if isinstance(o, str)]
-    if rows:
-        session.execute(insert(CashbackClick), rows)
+    insert_rows(session, CashbackClick.__tablename__, _COLUMNS, rows)
     return outcomes
 
 
