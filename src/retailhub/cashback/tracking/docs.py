@@ -14,7 +14,9 @@ URL, where the network learns the click id: a `{clickId}` placeholder in the sto
 replaced by it, otherwise `clickId=<id>` is added to the URL's query (before any `#fragment`).
 The `302` is sent only once the click is committed: clicks are written by group commit (one
 writer per process commits every click queued meanwhile, up to 500, in one transaction); a
-batch that cannot be written answers `503` to each of its requests.
+batch that cannot be written answers `503` to each of its requests. The store's URL and
+whether it is active come from the process's catalog cache: a store changed or removed
+through another process is redirected as before for at most `RETAILHUB_CASHBACK_CACHE_SECONDS`.
 
 **Clicks** `GET /cashback/v2/clicks`: newest first by default (`sort=clickDate,desc`);
 `sort` accepts `clickDate`, `clickDate,asc`, `clickDate,desc` (anything else → `400`), and the
