@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from retailhub.cashback.tracking import clicks
 from retailhub.db import session_scope
 from retailhub.models import CashbackClick, CashbackDeal, CashbackStore
 from tests.cashback import Publisher
@@ -176,6 +177,27 @@ class TestRedirect:
             assert response.status_code == 404
             assert response.json()["message"] == f"Store {store_id} not found"
         assert publisher.get("/v2/clicks").json()["totalElements"] == 0
+
+    def test_a_batch_that_cannot_be_written_answers_503_and_keeps_nothing(
+        self, client: TestClient, publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        store_id, _ = make_store()
+
+        def broken(*_args: Any) -> None:
+            raise OSError("the database went away")
+
+        monkeypatch.setattr(clicks, "insert_rows", broken)
+        response = client.get(
+            TRACKING.format(store_id),
+            params={"cid": publisher.cid, "cp": "s"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 503, response.text
+        assert "location" not in response.headers
+        monkeypatch.undo()
+        assert publisher.get("/v2/clicks", storeId=store_id).json()["totalElements"] == 0
+        make_click(client, publisher, store_id)
+        assert publisher.get("/v2/clicks", storeId=store_id).json()["totalElements"] == 1
 
     def test_the_max_lengths_are_accepted(self, client: TestClient, publisher: Publisher) -> None:
         store_id, _ = make_store()

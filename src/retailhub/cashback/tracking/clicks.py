@@ -74,19 +74,28 @@ class PendingClick:
         )
 
 
-def _settle(future: asyncio.Future[str], outcome: str | BaseException) -> None:
-    if future.done():  # the client went away and the request was cancelled
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+Outcome = str | BaseException
 
 
-def _notify(click: PendingClick, outcome: str | BaseException) -> None:
-    # RuntimeError: its event loop is closed, nobody waits any more.
-    with contextlib.suppress(RuntimeError):
-        click.loop.call_soon_threadsafe(_settle, click.future, outcome)
+def _settle(settled: list[tuple[asyncio.Future[str], Outcome]]) -> None:
+    for future, outcome in settled:
+        if future.done():  # the client went away and the request was cancelled
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+
+def _notify(batch: list[PendingClick], outcomes: list[Outcome]) -> None:
+    """Settle the batch's futures, with one wake-up of each event loop waiting on them."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[str], Outcome]]] = {}
+    for click, outcome in zip(batch, outcomes, strict=True):
+        by_loop.setdefault(click.loop, []).append((click.future, outcome))
+    for loop, settled in by_loop.items():
+        # RuntimeError: that event loop is closed, nobody waits any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, settled)
 
 
 def _check(
@@ -206,11 +215,9 @@ class ClickWriter:
             log.exception("a batch of %d clicks could not be written", len(batch))
         if outcomes is None:
             failure = DomainError("Clicks cannot be recorded right now; try again.", status=503)
-            for click in batch:
-                _notify(click, failure)
-            return
-        for click, outcome in zip(batch, outcomes, strict=True):
-            _notify(click, outcome)
+            _notify(batch, [failure] * len(batch))
+        else:
+            _notify(batch, list(outcomes))
 
 
 _writer: ClickWriter | None = None
