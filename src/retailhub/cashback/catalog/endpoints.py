@@ -160,23 +160,28 @@ async def search_stores(
     served = parse_countries(countries)
     link = links(request, publisher)
     key = (term.lower(), served, page)
+    # From memory when this process has the index (see ``search``), else the database.
+    snapshot = search.index.snapshot() if get_settings().cashback_cache_seconds else None
+
+    def load() -> list[dict[str, Any]]:
+        if snapshot is None:
+            with session_scope() as session:
+                return repository.search_stores(session, term, served, page)
+        ids = snapshot.search(key[0], served, page.offset + page.size)
+        return [snapshot.summaries[store_id] for store_id in ids[page.offset :]]
 
     def render() -> bytes:
-        def load() -> list[dict[str, Any]]:
-            # From memory when this process has the index (see ``search``), else the database.
-            snapshot = search.index.snapshot() if get_settings().cashback_cache_seconds else None
-            if snapshot is None:
-                with session_scope() as session:
-                    return repository.search_stores(session, term, served, page)
-            ids = snapshot.search(term.lower(), served, page.offset + page.size)
-            return [snapshot.summaries[store_id] for store_id in ids[page.offset :]]
-
         rows = cached(("search", *key), load)
         return orjson.dumps([views.store_summary(row, link) for row in rows])
 
     # The answer as sent, per publisher (its links differ): a repeated search is answered
-    # without a worker thread or a database read.
-    body = await cached_async(("search-body", link, *key), render)
+    # without a worker thread or a database read, and so is a new one that the index answers
+    # quickly. Other searches run in a worker thread.
+    body_key = ("search-body", link, *key)
+    if snapshot is not None and search.quick(key[0], page.offset + page.size):
+        body = cached(body_key, render)
+    else:
+        body = await cached_async(body_key, render)
     return Response(body, media_type="application/json")
 
 

@@ -13,8 +13,9 @@ megabytes, so each process keeps them in rank-tie order, with each store's answe
   so a rare term costs a few index pages and a frequent one the first rows;
 - for shorter terms, each text as one string, searched with ``str.find``.
 
-SQLite answers without holding Python's interpreter lock, so a search does not stall the
-requests answered from the cache meanwhile.
+SQLite answers without holding Python's interpreter lock. A search the trigram indexes answer
+for a first page (``quick``) runs on the event loop, as a cache hit does; the others (short
+terms, wildcards, deep pages) run in a worker thread.
 
 A background thread builds the snapshot, which reading and indexing 50,000 stores keeps busy
 for about a second and a half; until it is there, searches go to the database
@@ -156,11 +157,26 @@ class Snapshot:
     def _holding(self, table: str, term: str) -> Iterator[int]:
         if SEP in term:
             return iter(())
-        if len(term) >= TRIGRAM and not _WILDCARDS & set(term):
+        if _trigram_term(term):
             return self.trigrams.candidates(table, term)
         if table == "names":
             return _entries(self.names_joined, self.name_starts, term)
         return _entries(self.texts_joined, self.text_starts, term)
+
+
+def _trigram_term(term: str) -> bool:
+    return len(term) >= TRIGRAM and not _WILDCARDS & set(term) and SEP not in term
+
+
+# The most matches a quick search may need.
+QUICK_WANTED = 200
+
+
+def quick(term: str, wanted: int) -> bool:
+    """Whether a snapshot finds the first ``wanted`` matches of ``term`` (lower-cased) from
+    its indexes alone, with no long scan of the texts: a fraction of a millisecond, short
+    enough to run on the event loop."""
+    return wanted <= QUICK_WANTED and _trigram_term(term)
 
 
 def _joined(parts: list[str]) -> str:
