@@ -19,8 +19,6 @@ import itertools
 import os
 import random
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,9 +35,8 @@ import httpx
 import ijson
 import orjson
 import psycopg
+from serverproc import ROOT, BenchError, Server
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVER = ROOT / ".venv" / "bin" / "retailhub"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 MB = 1 << 20
 FINISHED = ("succeeded", "partially_failed", "failed")
@@ -47,10 +44,6 @@ POLL_SECONDS = 0.2
 SAMPLE_SECONDS = 0.1
 WRITE_CHUNK = 5000  # records serialized per write while generating a payload
 SEED = 20240601
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 # --- data generation -----------------------------------------------------------------------
@@ -288,84 +281,6 @@ class RssSampler:
         self._thread.join()
 
 
-class Server:
-    """``retailhub serve`` as a direct child process (no shell), its output in a log file."""
-
-    def __init__(self, port: int, data_dir: Path, database_url: str | None) -> None:
-        self.port = port
-        self.data_dir = data_dir
-        self.log_path = data_dir.parent / "server.log"
-        self.base_url = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, RETAILHUB_DATA_DIR=str(data_dir))
-        env.pop("RETAILHUB_DATABASE_URL", None)
-        if database_url:
-            env["RETAILHUB_DATABASE_URL"] = database_url
-        self._env = env
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self, timeout: float = 60) -> None:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                raise BenchError(f"port {self.port} is already in use; pass --port")
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(SERVER), "serve", "--port", str(self.port)],
-                env=self._env, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir.parent,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise BenchError(f"the server exited ({self.proc.returncode}):\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError(f"no answer on /healthz after {timeout:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.2)
-
-    def credentials(self) -> tuple[str, str]:
-        creds = orjson.loads((self.data_dir / "demo-credentials.json").read_bytes())
-        return creds["data_client_id"], creds["data_client_secret"]
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                print("server did not stop within 10 s of SIGINT; killing it", file=sys.stderr)
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def log_problems(self) -> list[str]:
-        if not self.log_path.exists():
-            return []
-        marks = (" ERROR ", " WARNING ", " CRITICAL ", "Traceback")
-        text = self.log_path.read_text(errors="replace")
-        return [line for line in text.splitlines() if any(m in line for m in marks)]
-
-
-# --- imports over HTTP ---------------------------------------------------------------------
-
-
 @dataclass
 class Phase:
     name: str
@@ -436,7 +351,7 @@ def run_phase(client: httpx.Client, server: Server, token: str, phase: Phase) ->
         while True:
             time.sleep(POLL_SECONDS)
             if not server.alive():
-                raise BenchError(f"the server died during {phase.name}:\n{server.log_tail()}")
+                raise BenchError(f"the server died during {phase.name}:\n{server.tail()}")
             poll = client.get(f"/data/v1/Import/{resource_id}", headers=headers)
             if poll.status_code != 200:
                 raise BenchError(f"{phase.name}: GET import {poll.status_code}: {poll.text}")
@@ -687,14 +602,15 @@ def run(args: argparse.Namespace, work: Path, database_url: str | None) -> None:
     phases = build_phases(args, work)
     backend = "sqlite" if database_url is None else "postgresql"
     backend += f", code {code_version()}"
-    server = Server(args.port, work / "data", database_url)
+    server = Server(work, database_url, port=args.port, api_only=False)
     copies: list[tuple[Phase, CopyResult]] = []
     hwm_kb: int | None = None
     baseline_kb = 0
     try:
         server.start()
         print(f"\nserver pid {server.pid} on {server.base_url} ({backend})")
-        client_id, client_secret = server.credentials()
+        creds = server.credentials()
+        client_id, client_secret = creds["data_client_id"], creds["data_client_secret"]
         timeout = httpx.Timeout(1800, connect=10)
         with httpx.Client(base_url=server.base_url, timeout=timeout) as client:
             baseline_kb = read_status_kb(server.pid, "VmRSS") or 0
@@ -760,7 +676,7 @@ def report(
             f"+{(p.rss_peak_kb - p.rss_start_kb) / 1024:,.0f} MB over the phase's start, "
             f"+{(p.rss_peak_kb - baseline_kb) / 1024:,.0f} MB over baseline"
         )
-    problems = server.log_problems()
+    problems = server.problems()
     print(f"server log: {len(problems)} warning/error line(s)")
     for line in problems[:10]:
         print(f"  {line}")

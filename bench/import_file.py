@@ -43,11 +43,11 @@ from import_api import (
     EPOCH,
     MB,
     NOUNS,
-    BenchError,
     RssSampler,
     _iso_z,
     code_version,
 )
+from serverproc import BenchError
 
 ROOT = Path(__file__).resolve().parents[1]
 RETAILHUB = ROOT / ".venv" / "bin" / "retailhub"

@@ -1,4 +1,4 @@
-"""``retailhub serve`` (API only) as a child process, for the HTTP benchmarks."""
+"""``retailhub serve`` as a child process, for the HTTP benchmarks."""
 
 from __future__ import annotations
 
@@ -27,33 +27,55 @@ def free_port() -> int:
 
 
 class Server:
-    """The API alone (``--no-workers --no-file-servers``) on a free port, its output in a
-    log file under ``work``; ``processes`` > 1 runs that many API processes on the port."""
+    """``retailhub serve`` on ``port`` (default: a free one), its output in a log file under
+    ``work`` and its data in ``work/data``. ``api_only``: without the job workers and the file
+    servers, and ``processes`` > 1 runs that many API processes on the port. Settings come
+    from ``env`` and ``database_url`` alone (None: the embedded SQLite), never from the
+    caller's own ``RETAILHUB_*`` variables."""
 
     def __init__(
         self,
         work: Path,
-        database_url: str,
+        database_url: str | None,
         *,
         processes: int = 1,
         env: dict[str, str] | None = None,
+        port: int | None = None,
+        api_only: bool = True,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.data_dir = work / "data"
         self.log_path = work / "server.log"
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.processes = processes
+        self.args = ["serve", "--port", str(self.port)]
+        if api_only:
+            self.args += ["--no-workers", "--no-file-servers", "--processes", str(processes)]
         self._env = {k: v for k, v in os.environ.items() if not k.startswith("RETAILHUB_")}
-        self._env.update(RETAILHUB_DATA_DIR=str(self.data_dir), RETAILHUB_DATABASE_URL=database_url)
+        self._env["RETAILHUB_DATA_DIR"] = str(self.data_dir)
+        if database_url:
+            self._env["RETAILHUB_DATABASE_URL"] = database_url
         self._env.update(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def start(self, timeout: float = 90) -> None:
-        args = [str(SERVER), "serve", "--port", str(self.port), "--no-workers"]
-        args += ["--no-file-servers", "--processes", str(self.processes)]
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise BenchError(f"port {self.port} is already in use")
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                args, env=self._env, stdout=log, stderr=subprocess.STDOUT, cwd=self.log_path.parent
+                [str(SERVER), *self.args],
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.log_path.parent,
             )
         deadline = time.monotonic() + timeout
         while True:
