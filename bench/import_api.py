@@ -64,7 +64,8 @@ COLORS = (
     "Charcoal", "Sky Blue", "Rust", "Ivory",
 )  # fmt: skip
 SIZES = ("XS", "S", "M", "L", "XL", "XXL", "One Size", "6", "7", "8", "9", "10", "11", "12")
-GENDERS = ("Men", "Women", "Unisex", "Kids")
+# The Listrak product gender codes: M, F or N (neither / not applicable).
+GENDERS = ("M", "F", "N")
 ADJECTIVES = (
     "Classic", "Everyday", "Lightweight", "Heritage", "Performance", "Relaxed", "Essential",
     "Premium", "Vintage", "Tailored", "Weatherproof", "Organic",
@@ -411,7 +412,7 @@ COPY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("color", "color", "varchar(100)"),
     ("size", "size", "varchar(50)"),
     ("style", "style", "varchar(100)"),
-    ("gender", "gender", "varchar(50)"),
+    ("gender", "gender", "varchar(1)"),
     ("imageUrl", "image_url", "varchar(500)"),
     ("linkUrl", "link_url", "varchar(500)"),
     ("masterSku", "master_sku", "varchar(100)"),
@@ -628,7 +629,9 @@ def run(args: argparse.Namespace, work: Path, database_url: str | None) -> None:
         code = server.stop()
         if code is not None:
             print(f"\nserver stopped (exit code {code})")
-    report(backend, phases, copies, baseline_kb, hwm_kb, server)
+    wrong = report(backend, phases, copies, baseline_kb, hwm_kb, server)
+    if wrong:
+        raise BenchError(f"{wrong} import(s) did not end as expected (the lines marked !!)")
 
 
 def report(
@@ -638,8 +641,10 @@ def report(
     baseline_kb: int,
     hwm_kb: int | None,
     server: Server,
-) -> None:
+) -> int:
+    """Print the figures; returns how many imports did not end as expected."""
     print(f"\n===== summary ({backend}) =====")
+    wrong = 0
     for p in phases:
         c = p.counts
         outcome = (
@@ -653,8 +658,10 @@ def report(
         )
         if "re-import" in p.name and c.get("unchanged") != p.records:
             print(f"  !! re-import: expected {p.records:,} unchanged, got {c.get('unchanged')}")
+            wrong += 1
         elif "re-import" not in p.name and c.get("inserted") != p.records:
             print(f"  !! expected {p.records:,} inserted, got {c.get('inserted')}")
+            wrong += 1
     for phase, copy in copies:
         print(
             f"COPY reference ({phase.name}): {copy.records:,} records in {copy.seconds:.1f} s "
@@ -682,6 +689,7 @@ def report(
         print(f"  {line}")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"host: {os.cpu_count()} CPUs, load average {load} (1/5/15 min) at the end")
+    return wrong
 
 
 def main(argv: list[str] | None = None) -> int:
