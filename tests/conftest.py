@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from tests.cashback import Operator, Publisher
 from tests.loyalty import Loyalty
+from tests.receiver import Receiver
 
 PG_ADMIN = os.environ.get(
     "RETAILHUB_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -261,3 +262,18 @@ def clock() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on a free local port (``tests.receiver``)."""
+    found = Receiver()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def other_receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.close()

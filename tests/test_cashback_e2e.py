@@ -5,25 +5,17 @@ signature."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.cashback import Operator, Publisher
 from tests.loyalty import Loyalty
+from tests.receiver import Receiver
 from tests.test_cashback_postback import new_network, post
 from tests.test_cashback_tracking import make_click, make_store
 from tests.test_cashback_transactions import move, record, set_settings
-from tests.test_webhooks import Receiver, register, wait_for
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
+from tests.test_webhooks import register, wait_for
 
 
 def test_click_postback_available_credits_the_wallet_and_reaches_the_webhook(
